@@ -1,0 +1,1 @@
+"""MIMOConv (MIMONets CNN family) tooling for mimovk: PyTorch model, numpy reference, data."""
