@@ -183,7 +183,9 @@ class MimoConvNet(nn.Module):
         if K is None:
             return xg.sum(1) * r
         A = K.view(r, n, C, C).sum(0)  # (n, C_out, C_in)
-        return torch.einsum("noc,gnchw->gohw", A, xg)
+        # [A_0 ... A_{n-1}] as one (C, n*C) 1x1 convolution over the group's channels
+        Wt = A.permute(1, 0, 2).reshape(C, n * C, 1, 1)
+        return F.conv2d(x.reshape(G, n * C, H, W), Wt)
 
     def forward(self, x, n=None):
         cfg = self.cfg
