@@ -7,7 +7,9 @@
 #include <string.h>
 #include <strings.h>
 
+/* Capability queries use plain calloc: they are not fault-injection points. */
 static pthread_mutex_t volk_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool volk_loaded;
 
 /* volk's entry points are process globals; loading them for every new instance is harmless
  * because the loader's trampolines are the same for all instances. */
@@ -21,12 +23,12 @@ static mvk_status vulkan_init(void) {
 static bool has_layer(const char *name) {
     uint32_t n = 0;
     if (vkEnumerateInstanceLayerProperties(&n, NULL) != VK_SUCCESS || n == 0) return false;
-    VkLayerProperties *p = mvk_calloc(n, sizeof *p);
+    VkLayerProperties *p = calloc(n, sizeof *p);
     if (!p) return false;
     bool found = false;
     if (vkEnumerateInstanceLayerProperties(&n, p) == VK_SUCCESS)
         for (uint32_t i = 0; i < n && !found; i++) found = strcmp(p[i].layerName, name) == 0;
-    mvk_free(p);
+    free(p);
     return found;
 }
 
@@ -34,12 +36,12 @@ static bool has_instance_ext(const char *name) {
     uint32_t n = 0;
     if (vkEnumerateInstanceExtensionProperties(NULL, &n, NULL) != VK_SUCCESS || n == 0)
         return false;
-    VkExtensionProperties *p = mvk_calloc(n, sizeof *p);
+    VkExtensionProperties *p = calloc(n, sizeof *p);
     if (!p) return false;
     bool found = false;
     if (vkEnumerateInstanceExtensionProperties(NULL, &n, p) == VK_SUCCESS)
         for (uint32_t i = 0; i < n && !found; i++) found = strcmp(p[i].extensionName, name) == 0;
-    mvk_free(p);
+    free(p);
     return found;
 }
 
@@ -92,8 +94,14 @@ static mvk_status create_instance(mvk_ctx *ctx, bool validation, VkInstance *out
         return s == MVK_ERR_VULKAN ? mvk_fail(ctx, MVK_ERR_NO_VULKAN, "%s", ctx ? ctx->error : "")
                                    : s;
     }
+    /* The loader's trampolines serve every instance, so volk's globals are loaded once per
+     * process. Instance extension functions are not trampolines for instances that did not
+     * enable them: those are looked up per context (ctx->create_messenger below). */
     pthread_mutex_lock(&volk_lock);
-    volkLoadInstance(*out);
+    if (!volk_loaded) {
+        volkLoadInstance(*out);
+        volk_loaded = true;
+    }
     pthread_mutex_unlock(&volk_lock);
     return MVK_OK;
 }
@@ -116,12 +124,12 @@ const char *mvk_device_type_str(mvk_device_type t) {
 static bool device_has_ext(VkPhysicalDevice pd, const char *name) {
     uint32_t n = 0;
     if (vkEnumerateDeviceExtensionProperties(pd, NULL, &n, NULL) != VK_SUCCESS || !n) return false;
-    VkExtensionProperties *p = mvk_calloc(n, sizeof *p);
+    VkExtensionProperties *p = calloc(n, sizeof *p);
     if (!p) return false;
     bool found = false;
     if (vkEnumerateDeviceExtensionProperties(pd, NULL, &n, p) == VK_SUCCESS)
         for (uint32_t i = 0; i < n && !found; i++) found = strcmp(p[i].extensionName, name) == 0;
-    mvk_free(p);
+    free(p);
     return found;
 }
 
@@ -432,7 +440,13 @@ mvk_status mvk_ctx_create(const mvk_ctx_params *params, mvk_ctx **out) {
             .pfnUserCallback = on_debug,
             .pUserData = ctx,
         };
-        VkResult r = vkCreateDebugUtilsMessengerEXT(ctx->instance, &mi, NULL, &ctx->messenger);
+        ctx->create_messenger = (PFN_vkCreateDebugUtilsMessengerEXT)vkGetInstanceProcAddr(
+            ctx->instance, "vkCreateDebugUtilsMessengerEXT");
+        ctx->destroy_messenger = (PFN_vkDestroyDebugUtilsMessengerEXT)vkGetInstanceProcAddr(
+            ctx->instance, "vkDestroyDebugUtilsMessengerEXT");
+        VkResult r = ctx->create_messenger && ctx->destroy_messenger
+                         ? ctx->create_messenger(ctx->instance, &mi, NULL, &ctx->messenger)
+                         : VK_ERROR_EXTENSION_NOT_PRESENT;
         if (r != VK_SUCCESS) {
             s = mvk_vk_fail(ctx, r, "vkCreateDebugUtilsMessengerEXT");
             goto fail;
@@ -476,7 +490,7 @@ void mvk_ctx_destroy(mvk_ctx *ctx) {
         if (ctx->cmd_pool) vkDestroyCommandPool(ctx->device, ctx->cmd_pool, NULL);
         vkDestroyDevice(ctx->device, NULL);
     }
-    if (ctx->messenger) vkDestroyDebugUtilsMessengerEXT(ctx->instance, ctx->messenger, NULL);
+    if (ctx->messenger) ctx->destroy_messenger(ctx->instance, ctx->messenger, NULL);
     if (ctx->instance) vkDestroyInstance(ctx->instance, NULL);
     mvk_free(ctx->once);
     mvk_free(ctx);

@@ -106,6 +106,8 @@ struct mvk_ctx {
     mvk_ctx_params params;
     VkInstance instance;
     VkDebugUtilsMessengerEXT messenger;
+    PFN_vkCreateDebugUtilsMessengerEXT create_messenger;
+    PFN_vkDestroyDebugUtilsMessengerEXT destroy_messenger;
     VkPhysicalDevice phys;
     VkDevice device;
     VkQueue queue;
