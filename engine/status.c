@@ -47,10 +47,13 @@ const char *mvk_vk_result_str(VkResult r) {
 
 mvk_status mvk_fail(mvk_ctx *ctx, mvk_status s, const char *fmt, ...) {
     if (ctx) {
+        /* Format into a copy: callers may pass ctx->error itself as an argument. */
+        char buf[sizeof ctx->error];
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(ctx->error, sizeof ctx->error, fmt, ap);
+        vsnprintf(buf, sizeof buf, fmt, ap);
         va_end(ap);
+        memcpy(ctx->error, buf, sizeof buf);
         mvk_log(ctx, MVK_LOG_DEBUG, "failure (%s): %s", mvk_status_str(s), ctx->error);
     }
     return s;

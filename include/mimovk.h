@@ -3,7 +3,7 @@
  *
  * The engine runs a graph of ops on one Vulkan device. A graph is built once from tensors
  * (inputs, weights, intermediates) and ops; a plan fixes it to device memory, pipelines and
- * a recorded command buffer, and is then run many times. Models (see mimovk_model.h) build
+ * a recorded command buffer, and is then run many times. Models (mvk_model_*, below) build
  * one graph per operating point (n inputs per pass, batch) on top of this API.
  *
  * Conventions
@@ -329,6 +329,57 @@ uint64_t mvk_plan_memory(const mvk_plan *p);
 /* With profiling on: GPU milliseconds of node i in the last run (-1 if unknown). */
 double mvk_plan_node_ms(const mvk_plan *p, int node);
 int mvk_plan_node_count(const mvk_plan *p);
+
+
+/* ---------------------------------------------------------------------------------------- */
+/* Models: a model file (docs/model-format.md) run at n inputs per pass                      */
+
+typedef struct mvk_model mvk_model;
+
+#define MVK_MAX_N 16
+
+typedef struct mvk_model_info {
+    const char *name;
+    const char *family;          /* "mimoconv", ... */
+    const char *description;
+    int capacity;                /* Ncap: n must divide it */
+    int valid_n[MVK_MAX_N];      /* the divisors of capacity, ascending (1 only without superposition) */
+    int n_valid;
+    int channels, height, width; /* input image, NCHW */
+    float mean[4], std[4];       /* normalisation per channel: (x/255 - mean) / std */
+    int light_on_dark;           /* 1: objects are light on a dark ground (Fashion-MNIST) */
+    int num_classes;
+    const char *const *labels;   /* num_classes names */
+    uint64_t parameters;         /* elements of the tensors the graph uses */
+    double flops_per_image[MVK_MAX_N]; /* per entry of valid_n */
+    double reference_accuracy[MVK_MAX_N]; /* PyTorch's, per entry of valid_n; -1 if unknown */
+    int reference_images;
+    const char *config_json;     /* the exporter's "config" object as JSON text, or "" */
+} mvk_model_info;
+
+/* Loads and validates a model file and uploads its weights once. Any malformed file gives
+ * MVK_ERR_FORMAT (or MVK_ERR_SHAPE) with a message naming the tensor or field. */
+mvk_status mvk_model_load(mvk_ctx *ctx, const char *path, mvk_model **out);
+void mvk_model_destroy(mvk_model *m);
+const mvk_model_info *mvk_model_get_info(const mvk_model *m);
+
+/* Superposed samples per pass (the trunk batch), default 16: a pass takes up to
+ * groups * n images. Plans are cached per (n, groups), so changing n between calls costs no
+ * reload and, after first use, no pipeline creation. */
+mvk_status mvk_model_set_groups(mvk_model *m, int groups);
+
+/* Runs `count` preprocessed images (count * channels * height * width floats, NCHW) with n
+ * images per pass and writes count * num_classes logits. n must divide the capacity
+ * (MVK_ERR_BAD_N otherwise). A last group with fewer than n images runs at the largest valid
+ * smaller n: no image is dropped. */
+mvk_status mvk_model_run(mvk_model *m, int n, const float *input, int count, float *logits);
+
+/* Converts an 8-bit image (h rows of w pixels with c interleaved channels: 1 gray, 3 RGB,
+ * 4 RGBA) into the model's input: grayscale or RGB as the model wants, centre-cropped to the
+ * model's aspect ratio, resized (area average / bilinear) and normalised. invert = 1 flips
+ * polarity (dark objects on a light ground become light on dark). Writes channels*height*width. */
+mvk_status mvk_model_preprocess(const mvk_model *m, const uint8_t *pixels, int w, int h, int c,
+                                int invert, float *out);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Test hooks (fault injection). Not for production use.                                      */
