@@ -34,7 +34,7 @@ run() {  # run NAME ARGS...
 
 # a. WideResNet-16-2 baseline (binding None, Ncap 1, iw 1)
 run fmnist-wrn16 --model WideResNet-16 --binding None --num 1 --width 2 --initial-width 1 \
-    --epochs 12 --eval-limit 10000
+    --epochs 10 --eval-limit 10000
 
 # b. MIMOConv: MIMONet-16-2, iw 4, HRR, Ncap 4, dynamic n in {4,2,1}
 run fmnist-mimoconv16 --model MIMONet-16 --binding HRR --num 4 --width 2 --initial-width 4 \
