@@ -4,5 +4,10 @@
 
 int cmd_devices(int argc, char **argv);
 int cmd_bench_kernels(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_classify(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 #endif

@@ -11,6 +11,11 @@ static const struct {
     const char *help;
 } commands[] = {
     {"devices", cmd_devices, "list Vulkan devices and their capabilities"},
+    {"info", cmd_info, "architecture, parameters, valid n and FLOPs per image of a model"},
+    {"classify", cmd_classify, "labels with probabilities for PNG/JPEG images"},
+    {"run", cmd_run, "logits for a preprocessed .npy batch"},
+    {"eval", cmd_eval, "accuracy per n on an IDX test set"},
+    {"bench", cmd_bench, "images/s per n (median of runs after warm-up)"},
     {"bench-kernels", cmd_bench_kernels, "GFLOP/s of the conv and GEMM kernels on WideResNet shapes"},
 };
 

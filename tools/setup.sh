@@ -7,7 +7,7 @@ PACKAGES="
 build-essential cmake pkg-config
 libvulkan1 libvulkan-dev libvulkan-volk-dev libvkfft-dev
 glslang-tools glslang-dev spirv-tools
-libstb-dev libcmocka-dev libcjson-dev
+libstb-dev libcmocka-dev libcjson-dev zlib1g-dev
 mesa-vulkan-drivers vulkan-validationlayers vulkan-tools
 python3 python3-torch python3-numpy python3-tqdm
 dataset-fashion-mnist
