@@ -244,7 +244,7 @@ def accuracy(model, x, y, n, batch=1000):
     return correct / total
 
 
-def main():
+def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("checkpoint")
     ap.add_argument("-o", "--output", required=True)
@@ -267,7 +267,7 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--tol", type=float, default=1e-4, help="max |fp32 torch - fp64 graph| allowed")
     ap.add_argument("--threads", type=int, default=2)
-    a = ap.parse_args()
+    a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
 
     sd_t, ckmeta = load_checkpoint(a.checkpoint)
