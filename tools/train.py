@@ -131,14 +131,14 @@ def evaluate(model, x_test, y_test, ns, limit, batch=1000):
 class ThreadTuner:
     """Adaptive intra-op thread count.  On shared, niced cores a 2-thread step stalls whenever
     another process takes one core (the starved thread holds every OpenMP barrier), and then one
-    thread is faster.  Every `period` steps, try the other thread count for `probe` steps and keep
+    thread is faster.  Every `period` seconds, try the other thread count for `probe` steps and keep
     whichever did more work per second (work of a step ~ 1 + 0.36 (n-1), measured on MIMONet-16-2)."""
 
-    def __init__(self, max_threads, period=150, probe=8):
+    def __init__(self, max_threads, period=180.0, probe=6):
         self.options = [max_threads, 1] if max_threads > 1 else [max_threads]
         self.cur = max_threads
         self.period, self.probe = period, probe
-        self.k = 0
+        self.t_last = time.time()
         self.recent = []   # (dt, work) at self.cur, most recent last
         self.trial = None  # (threads, [(dt, work)...]) while probing
         self.steps_at = {}
@@ -166,13 +166,12 @@ class ThreadTuner:
                     self.cur = threads
                     self.recent = m
                 self.trial = None
-                self.k = 0
+                self.t_last = time.time()
                 torch.set_num_threads(self.cur)
             return
         self.recent.append((dt, w))
         self.recent = self.recent[-self.probe:]
-        self.k += 1
-        if self.k >= self.period:
+        if time.time() - self.t_last >= self.period and len(self.recent) >= self.probe:
             alt = [o for o in self.options if o != self.cur][0]
             self.trial = (alt, [])
             torch.set_num_threads(alt)
