@@ -486,7 +486,7 @@ static mvk_status load(mvk_model *m, const char *path) {
     if (!fmt || strcmp(fmt, "mimovk") || !graph)
         s = mvk_fail(ctx, MVK_ERR_FORMAT, "__metadata__ lacks \"format\": \"mimovk\" and the \"mimovk\" graph: "
                      "not a mimovk model file");
-    if (s == MVK_OK && !(root = cJSON_Parse(graph)))
+    if (s == MVK_OK && !(root = cJSON_ParseWithOpts(graph, NULL, 1)))
         s = mvk_fail(ctx, MVK_ERR_FORMAT, "__metadata__.mimovk is not valid JSON");
     if (s == MVK_OK && !cJSON_IsObject(root))
         s = mvk_fail(ctx, MVK_ERR_FORMAT, "__metadata__.mimovk is not a JSON object");
