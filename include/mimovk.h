@@ -39,6 +39,12 @@
 extern "C" {
 #endif
 
+#if defined(__GNUC__)
+#define MVK_API __attribute__((visibility("default")))
+#else
+#define MVK_API
+#endif
+
 #define MVK_VERSION_MAJOR 0
 #define MVK_VERSION_MINOR 1
 #define MVK_VERSION_PATCH 0
@@ -66,7 +72,7 @@ typedef enum mvk_status {
 } mvk_status;
 
 /* Short constant name of a status, e.g. "out of device memory". */
-const char *mvk_status_str(mvk_status s);
+MVK_API const char *mvk_status_str(mvk_status s);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Logging                                                                                    */
@@ -121,9 +127,9 @@ typedef struct mvk_device_info {
 } mvk_device_info;
 
 /* Lists the Vulkan devices. *count receives the number found; at most max are written. */
-mvk_status mvk_device_list(mvk_device_info *infos, int max, int *count);
+MVK_API mvk_status mvk_device_list(mvk_device_info *infos, int max, int *count);
 
-const char *mvk_device_type_str(mvk_device_type t);
+MVK_API const char *mvk_device_type_str(mvk_device_type t);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Context                                                                                    */
@@ -149,35 +155,35 @@ typedef struct mvk_ctx_params {
 } mvk_ctx_params;
 
 /* Defaults: everything from the environment, log to stderr. */
-mvk_ctx_params mvk_ctx_default_params(void);
+MVK_API mvk_ctx_params mvk_ctx_default_params(void);
 
-mvk_status mvk_ctx_create(const mvk_ctx_params *params, mvk_ctx **out);
-void mvk_ctx_destroy(mvk_ctx *ctx);
+MVK_API mvk_status mvk_ctx_create(const mvk_ctx_params *params, mvk_ctx **out);
+MVK_API void mvk_ctx_destroy(mvk_ctx *ctx);
 
 /* The detailed message of the last failure on this context ("" if none). With ctx NULL: why
  * the last mvk_ctx_create on this thread failed. */
-const char *mvk_ctx_error(const mvk_ctx *ctx);
+MVK_API const char *mvk_ctx_error(const mvk_ctx *ctx);
 /* The device this context runs on. */
-const mvk_device_info *mvk_ctx_device(const mvk_ctx *ctx);
+MVK_API const mvk_device_info *mvk_ctx_device(const mvk_ctx *ctx);
 /* "cpu" kernels (register-blocked, no shared memory: lavapipe) or "gpu" (shared-memory tiles). */
-const char *mvk_ctx_kernel_class(const mvk_ctx *ctx);
+MVK_API const char *mvk_ctx_kernel_class(const mvk_ctx *ctx);
 /* Number of compute pipelines created so far (each is created once, then reused). */
-uint64_t mvk_ctx_pipelines_created(const mvk_ctx *ctx);
+MVK_API uint64_t mvk_ctx_pipelines_created(const mvk_ctx *ctx);
 /* Device memory this context holds now, in bytes. */
-uint64_t mvk_ctx_device_memory(const mvk_ctx *ctx);
+MVK_API uint64_t mvk_ctx_device_memory(const mvk_ctx *ctx);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Buffers: device memory that outlives plans (weights)                                       */
 
 typedef struct mvk_buffer mvk_buffer;
 
-mvk_status mvk_buffer_create(mvk_ctx *ctx, uint64_t bytes, mvk_buffer **out);
+MVK_API mvk_status mvk_buffer_create(mvk_ctx *ctx, uint64_t bytes, mvk_buffer **out);
 /* Copies host data into the buffer (through staging where the device needs it). */
-mvk_status mvk_buffer_upload(mvk_buffer *buf, uint64_t offset, const void *data, uint64_t bytes);
-mvk_status mvk_buffer_download(mvk_buffer *buf, uint64_t offset, void *data, uint64_t bytes);
+MVK_API mvk_status mvk_buffer_upload(mvk_buffer *buf, uint64_t offset, const void *data, uint64_t bytes);
+MVK_API mvk_status mvk_buffer_download(mvk_buffer *buf, uint64_t offset, void *data, uint64_t bytes);
 /* Offsets of tensors inside a buffer must be multiples of this. */
-uint64_t mvk_buffer_alignment(const mvk_ctx *ctx);
-void mvk_buffer_destroy(mvk_buffer *buf);
+MVK_API uint64_t mvk_buffer_alignment(const mvk_ctx *ctx);
+MVK_API void mvk_buffer_destroy(mvk_buffer *buf);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Ops                                                                                        */
@@ -191,9 +197,9 @@ typedef enum mvk_act {
     MVK_ACT_COUNT
 } mvk_act;
 
-const char *mvk_act_str(mvk_act a);
+MVK_API const char *mvk_act_str(mvk_act a);
 /* Parses "none", "relu", "prelu", "srelu", "gelu"; returns MVK_ACT_COUNT if unknown. */
-mvk_act mvk_act_parse(const char *s);
+MVK_API mvk_act mvk_act_parse(const char *s);
 
 /*
  * Each op reads inputs from fixed source slots (MVK_MAX_SRC of them; unused slots are -1) and
@@ -242,7 +248,7 @@ typedef enum mvk_op {
     MVK_OP_COUNT
 } mvk_op;
 
-const char *mvk_op_str(mvk_op op);
+MVK_API const char *mvk_op_str(mvk_op op);
 
 #define MVK_MAX_SRC 8
 
@@ -285,31 +291,31 @@ typedef enum mvk_tensor_kind {
     MVK_TENSOR_VIEW             /* another shape over an existing tensor's memory */
 } mvk_tensor_kind;
 
-mvk_status mvk_graph_create(mvk_ctx *ctx, mvk_graph **out);
-void mvk_graph_destroy(mvk_graph *g);
+MVK_API mvk_status mvk_graph_create(mvk_ctx *ctx, mvk_graph **out);
+MVK_API void mvk_graph_destroy(mvk_graph *g);
 
 /* A caller-written input of shape ne[0..ndim-1]. */
-mvk_status mvk_graph_input(mvk_graph *g, const char *name, int ndim, const int64_t *ne,
+MVK_API mvk_status mvk_graph_input(mvk_graph *g, const char *name, int ndim, const int64_t *ne,
                            mvk_tensor_id *out);
 /* A weight at byte offset `offset` of `buf` (a multiple of mvk_buffer_alignment). */
-mvk_status mvk_graph_weight(mvk_graph *g, const char *name, int ndim, const int64_t *ne,
+MVK_API mvk_status mvk_graph_weight(mvk_graph *g, const char *name, int ndim, const int64_t *ne,
                             mvk_buffer *buf, uint64_t offset, mvk_tensor_id *out);
 /* The same memory as `src` (contiguous) seen with another shape of equal element count. */
-mvk_status mvk_graph_view(mvk_graph *g, mvk_tensor_id src, int ndim, const int64_t *ne,
+MVK_API mvk_status mvk_graph_view(mvk_graph *g, mvk_tensor_id src, int ndim, const int64_t *ne,
                           mvk_tensor_id *out);
 /* Adds an op; its output is a new tensor whose shape the op decides. */
-mvk_status mvk_graph_op(mvk_graph *g, mvk_op op, const mvk_tensor_id src[MVK_MAX_SRC],
+MVK_API mvk_status mvk_graph_op(mvk_graph *g, mvk_op op, const mvk_tensor_id src[MVK_MAX_SRC],
                         const mvk_op_params *params, mvk_tensor_id *out);
 /* Marks a tensor as an output: it survives the run and can be read back. */
-mvk_status mvk_graph_output(mvk_graph *g, mvk_tensor_id t);
+MVK_API mvk_status mvk_graph_output(mvk_graph *g, mvk_tensor_id t);
 
 /* Shape of a tensor: returns ndim and fills ne (up to 4). */
-int mvk_graph_shape(const mvk_graph *g, mvk_tensor_id t, int64_t ne[4]);
+MVK_API int mvk_graph_shape(const mvk_graph *g, mvk_tensor_id t, int64_t ne[4]);
 /* Multiply-accumulate count of the graph's ops, times two. */
-double mvk_graph_flops(const mvk_graph *g);
+MVK_API double mvk_graph_flops(const mvk_graph *g);
 
 /* Default op params: stride 1, pad 0, no activations, scale 1, eps 1e-5, n 1, groups 1, k 1. */
-mvk_op_params mvk_op_default_params(void);
+MVK_API mvk_op_params mvk_op_default_params(void);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Plans                                                                                      */
@@ -317,18 +323,18 @@ mvk_op_params mvk_op_default_params(void);
 typedef struct mvk_plan mvk_plan;
 
 /* Fixes memory, pipelines and the command buffer. The graph must outlive the plan. */
-mvk_status mvk_plan_create(mvk_ctx *ctx, mvk_graph *g, mvk_plan **out);
-void mvk_plan_destroy(mvk_plan *p);
+MVK_API mvk_status mvk_plan_create(mvk_ctx *ctx, mvk_graph *g, mvk_plan **out);
+MVK_API void mvk_plan_destroy(mvk_plan *p);
 
-mvk_status mvk_plan_write(mvk_plan *p, mvk_tensor_id t, const float *data, uint64_t count);
-mvk_status mvk_plan_run(mvk_plan *p);
-mvk_status mvk_plan_read(mvk_plan *p, mvk_tensor_id t, float *data, uint64_t count);
+MVK_API mvk_status mvk_plan_write(mvk_plan *p, mvk_tensor_id t, const float *data, uint64_t count);
+MVK_API mvk_status mvk_plan_run(mvk_plan *p);
+MVK_API mvk_status mvk_plan_read(mvk_plan *p, mvk_tensor_id t, float *data, uint64_t count);
 
 /* Bytes of the activation arena and staging of this plan. */
-uint64_t mvk_plan_memory(const mvk_plan *p);
+MVK_API uint64_t mvk_plan_memory(const mvk_plan *p);
 /* With profiling on: GPU milliseconds of node i in the last run (-1 if unknown). */
-double mvk_plan_node_ms(const mvk_plan *p, int node);
-int mvk_plan_node_count(const mvk_plan *p);
+MVK_API double mvk_plan_node_ms(const mvk_plan *p, int node);
+MVK_API int mvk_plan_node_count(const mvk_plan *p);
 
 
 /* ---------------------------------------------------------------------------------------- */
@@ -359,26 +365,26 @@ typedef struct mvk_model_info {
 
 /* Loads and validates a model file and uploads its weights once. Any malformed file gives
  * MVK_ERR_FORMAT (or MVK_ERR_SHAPE) with a message naming the tensor or field. */
-mvk_status mvk_model_load(mvk_ctx *ctx, const char *path, mvk_model **out);
-void mvk_model_destroy(mvk_model *m);
-const mvk_model_info *mvk_model_get_info(const mvk_model *m);
+MVK_API mvk_status mvk_model_load(mvk_ctx *ctx, const char *path, mvk_model **out);
+MVK_API void mvk_model_destroy(mvk_model *m);
+MVK_API const mvk_model_info *mvk_model_get_info(const mvk_model *m);
 
 /* Superposed samples per pass (the trunk batch), default 16: a pass takes up to
  * groups * n images. Plans are cached per (n, groups), so changing n between calls costs no
  * reload and, after first use, no pipeline creation. */
-mvk_status mvk_model_set_groups(mvk_model *m, int groups);
+MVK_API mvk_status mvk_model_set_groups(mvk_model *m, int groups);
 
 /* Runs `count` preprocessed images (count * channels * height * width floats, NCHW) with n
  * images per pass and writes count * num_classes logits. n must divide the capacity
  * (MVK_ERR_BAD_N otherwise). A last group with fewer than n images runs at the largest valid
  * smaller n: no image is dropped. */
-mvk_status mvk_model_run(mvk_model *m, int n, const float *input, int count, float *logits);
+MVK_API mvk_status mvk_model_run(mvk_model *m, int n, const float *input, int count, float *logits);
 
 /* Converts an 8-bit image (h rows of w pixels with c interleaved channels: 1 gray, 3 RGB,
  * 4 RGBA) into the model's input: grayscale or RGB as the model wants, centre-cropped to the
  * model's aspect ratio, resized (area average / bilinear) and normalised. invert = 1 flips
  * polarity (dark objects on a light ground become light on dark). Writes channels*height*width. */
-mvk_status mvk_model_preprocess(const mvk_model *m, const uint8_t *pixels, int w, int h, int c,
+MVK_API mvk_status mvk_model_preprocess(const mvk_model *m, const uint8_t *pixels, int w, int h, int c,
                                 int invert, float *out);
 
 /* ---------------------------------------------------------------------------------------- */
@@ -393,9 +399,9 @@ typedef enum mvk_fault {
 } mvk_fault;
 
 /* Arms fault `f` to fire at the k-th event from now (k >= 1); k = 0 disarms. Process-wide. */
-void mvk_fault_arm(mvk_fault f, uint64_t k);
+MVK_API void mvk_fault_arm(mvk_fault f, uint64_t k);
 /* Events of kind f counted since it was last armed. */
-uint64_t mvk_fault_count(mvk_fault f);
+MVK_API uint64_t mvk_fault_count(mvk_fault f);
 
 #ifdef __cplusplus
 }
