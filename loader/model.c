@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model.h"
 #include "safetensors.h"
 
 #define MAX_IN 2
@@ -438,10 +439,9 @@ static mvk_status parse_nodes(mvk_model *m, const cJSON *root) {
     return MVK_OK;
 }
 
-/* Marks the tensors the nodes use, checks them and uploads them into one buffer. */
-static mvk_status upload_weights(mvk_model *m, const mvk_st_file *f) {
-    mvk_ctx *ctx = m->ctx;
-    uint64_t align = mvk_buffer_alignment(ctx), total = 0;
+/* Marks the tensors the nodes use, checks them and gives each an offset in the weight buffer. */
+static mvk_status check_weights(mvk_model *m, const mvk_st_file *f, uint64_t *bytes) {
+    uint64_t align = mvk_buffer_alignment(m->ctx), total = 0;
     for (int i = 0; i < m->nnodes; i++) {
         const model_node *n = &m->nodes[i];
         int refs[6 + MVK_MAX_N + 1] = {n->w, n->bias, n->pre_scale, n->pre_shift, n->pre_param, n->act_param};
@@ -465,7 +465,13 @@ static mvk_status upload_weights(mvk_model *m, const mvk_st_file *f) {
             m->info.parameters += (st->end - st->begin) / 4;
         }
     }
-    MVK_TRY(mvk_buffer_create(ctx, total ? total : 16, &m->weights));
+    *bytes = total;
+    return MVK_OK;
+}
+
+/* Uploads the used tensors into one device buffer. */
+static mvk_status upload_weights(mvk_model *m, const mvk_st_file *f, uint64_t total) {
+    MVK_TRY(mvk_buffer_create(m->ctx, total ? total : 16, &m->weights));
     for (int t = 0; t < m->ntensors; t++) {
         if (m->tensors[t].offset == UINT64_MAX) continue;
         const mvk_st_tensor *st = &f->tensors[t];
@@ -475,10 +481,10 @@ static mvk_status upload_weights(mvk_model *m, const mvk_st_file *f) {
     return MVK_OK;
 }
 
-static mvk_status load(mvk_model *m, const char *path) {
+/* Everything short of the device: metadata, graph, node attributes, tensor checks. */
+static mvk_status parse_model(mvk_model *m, const mvk_st_file *fp, uint64_t *weight_bytes) {
     mvk_ctx *ctx = m->ctx;
-    mvk_st_file f;
-    MVK_TRY(mvk_st_open(ctx, path, &f));
+    const mvk_st_file f = *fp;
     cJSON *root = NULL;
     mvk_status s = MVK_OK;
     const char *fmt = mvk_st_meta(&f, "format");
@@ -545,10 +551,34 @@ static mvk_status load(mvk_model *m, const char *path) {
             const cJSON *a = acc ? cJSON_GetObjectItemCaseSensitive(acc, key) : NULL;
             m->info.reference_accuracy[i] = cJSON_IsNumber(a) ? a->valuedouble : -1;
         }
-        s = upload_weights(m, &f);
+        s = check_weights(m, &f, weight_bytes);
     }
     cJSON_Delete(root);
+    return s;
+}
+
+static mvk_status load(mvk_model *m, const char *path) {
+    mvk_st_file f;
+    MVK_TRY(mvk_st_open(m->ctx, path, &f));
+    uint64_t bytes = 0;
+    mvk_status s = parse_model(m, &f, &bytes);
+    if (s == MVK_OK) s = upload_weights(m, &f, bytes);
     mvk_st_close(&f);
+    return s;
+}
+
+mvk_status mvk_model_check_bytes(const uint8_t *bytes, size_t size, char *err, size_t errsz) {
+    mvk_model *m = mvk_calloc(1, sizeof *m);
+    if (!m) return MVK_ERR_OUT_OF_HOST_MEMORY;
+    mvk_st_file f;
+    uint64_t total = 0;
+    mvk_status s = mvk_st_parse(NULL, bytes, size, &f);
+    if (s == MVK_OK) {
+        s = parse_model(m, &f, &total);
+        mvk_st_close(&f);
+    }
+    if (err && errsz) snprintf(err, errsz, "%s", mvk_status_str(s));
+    mvk_model_destroy(m);
     return s;
 }
 
