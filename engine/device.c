@@ -333,10 +333,16 @@ static mvk_status create_device(mvk_ctx *ctx) {
         .queueCount = 1,
         .pQueuePriorities = &prio,
     };
+    /* Optional features kernels may use: only shaderInt64 (64-bit loads in CPU-class GEMM). */
+    VkPhysicalDeviceFeatures have, want = {0};
+    vkGetPhysicalDeviceFeatures(ctx->phys, &have);
+    want.shaderInt64 = have.shaderInt64;
+    ctx->shader_int64 = have.shaderInt64 == VK_TRUE;
     VkDeviceCreateInfo ci = {
         .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
         .queueCreateInfoCount = 1,
         .pQueueCreateInfos = &q,
+        .pEnabledFeatures = &want,
     };
     MVK_VK(ctx, vkCreateDevice(ctx->phys, &ci, NULL, &ctx->device));
     vkGetDeviceQueue(ctx->device, ctx->queue_family, 0, &ctx->queue);

@@ -116,6 +116,7 @@ struct mvk_ctx {
     VkPhysicalDeviceProperties props;
     mvk_device_info info;
     int kernels; /* MVK_KERNELS_GPU or MVK_KERNELS_CPU */
+    bool shader_int64; /* shaderInt64 enabled on the device */
     bool validation;
     bool profile;
 
