@@ -11,4 +11,8 @@
  * JSON, node attributes and the tensors they use. */
 mvk_status mvk_model_check_bytes(const uint8_t *bytes, size_t size, char *err, size_t errsz);
 
+/* mvk_model_preprocess on a bare input description (channels, size, mean, std, polarity). */
+mvk_status mvk_preprocess_image(const mvk_model_info *info, const uint8_t *pixels, int w, int h, int c,
+                                int invert, float *out);
+
 #endif

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "model.h"
 
 /* Luma of pixel (x, y) or channel ch of it, in [0, 1]. */
 static float sample(const uint8_t *px, int w, int c, int x, int y, int ch, bool gray) {
@@ -15,7 +16,11 @@ static float sample(const uint8_t *px, int w, int c, int x, int y, int ch, bool 
 
 mvk_status mvk_model_preprocess(const mvk_model *m, const uint8_t *pixels, int w, int h, int c,
                                 int invert, float *out) {
-    const mvk_model_info *info = mvk_model_get_info(m);
+    return mvk_preprocess_image(mvk_model_get_info(m), pixels, w, h, c, invert, out);
+}
+
+mvk_status mvk_preprocess_image(const mvk_model_info *info, const uint8_t *pixels, int w, int h, int c,
+                                int invert, float *out) {
     if (!info || !pixels || !out || w < 1 || h < 1 || w > 65536 || h > 65536 || (c != 1 && c != 3 && c != 4))
         return MVK_ERR_INVALID_ARG;
     const int oc = info->channels, oh = info->height, ow = info->width;

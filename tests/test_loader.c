@@ -166,6 +166,8 @@ static char path[256];
 
 static int setup(void **state) {
     init_weights();
+    /* MIMOVK_SEED_OUT=FILE writes the tiny model there (the fuzzers' seed corpus). */
+    if (getenv("MIMOVK_SEED_OUT")) write_model(getenv("MIMOVK_SEED_OUT"), V_OK);
     snprintf(path, sizeof path, "/tmp/mvk-loader-%ld.safetensors", (long)getpid());
     return mt_setup(state);
 }

@@ -1,0 +1,28 @@
+/* libFuzzer: image decoding (stb_image) and the conversion to a model's input. */
+#include <stdlib.h>
+
+/* stb_image compiled here, from Debian's header, so the fuzzer instruments the decoder. */
+#define STB_IMAGE_IMPLEMENTATION
+#define STBI_NO_STDIO
+#include <stb_image.h>
+
+#include "model.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    if (size > (1 << 20)) return 0;
+    int w, h, c;
+    unsigned char *px = stbi_load_from_memory(data, (int)size, &w, &h, &c, 0);
+    if (!px) return 0;
+    /* Keep the fuzzer fast: the conversion is linear in the pixel count. */
+    if ((long)w * h <= 1 << 20 && (c == 1 || c == 3 || c == 4)) {
+        static const mvk_model_info gray = {.channels = 1, .height = 28, .width = 28, .mean = {0.286f},
+                                            .std = {0.353f}, .light_on_dark = 1};
+        static const mvk_model_info rgb = {.channels = 3, .height = 32, .width = 32, .mean = {0.5f, 0.5f, 0.5f},
+                                           .std = {0.25f, 0.25f, 0.25f}};
+        static float out[3 * 32 * 32];
+        mvk_preprocess_image(&gray, px, w, h, c, -1, out);
+        mvk_preprocess_image(&rgb, px, w, h, c, 0, out);
+    }
+    stbi_image_free(px);
+    return 0;
+}
