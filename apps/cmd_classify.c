@@ -4,9 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <stb_image.h>
-
 #include "commands.h"
+#include "io.h"
 #include "util_app.h"
 
 static int usage(int rc) {
@@ -49,15 +48,20 @@ int cmd_classify(int argc, char **argv) {
     logits = malloc((size_t)npaths * info->num_classes * sizeof *logits);
     if (!x || !logits) goto done;
     for (int i = 0; i < npaths; i++) {
-        int w, h, c;
         int want = info->channels == 1 ? 1 : 3;
-        unsigned char *px = stbi_load(paths[i], &w, &h, &c, want);
-        if (!px) {
-            fprintf(stderr, "mimovk classify: %s: cannot decode the image (%s)\n", paths[i], stbi_failure_reason());
+        uint8_t *raw = NULL;
+        size_t size = 0;
+        mvk_image im;
+        char err[512];
+        mvk_status s = mvk_file_read(paths[i], &raw, &size, err, sizeof err);
+        if (s == MVK_OK) s = mvk_image_decode(raw, size, want, &im, err, sizeof err);
+        mvk_file_free(raw);
+        if (s != MVK_OK) {
+            fprintf(stderr, "mimovk classify: %s: %s\n", paths[i], err);
             goto done;
         }
-        mvk_status s = mvk_model_preprocess(m, px, w, h, want, invert, x + i * img);
-        stbi_image_free(px);
+        s = mvk_model_preprocess(m, im.pixels, im.w, im.h, im.c, invert, x + i * img);
+        mvk_image_free(&im);
         if (s != MVK_OK) {
             app_error("classify", paths[i], s, ctx);
             goto done;

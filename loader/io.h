@@ -33,6 +33,20 @@ mvk_status mvk_idx_parse(const uint8_t *bytes, size_t size, mvk_idx *out, char *
 /* Reads an IDX file, gzip-compressed or plain. */
 mvk_status mvk_idx_read(const char *path, mvk_idx *out, char *err, size_t errsz);
 
+/* Reads a whole file; free *buf with mvk_file_free. */
+mvk_status mvk_file_read(const char *path, uint8_t **buf, size_t *size, char *err, size_t errsz);
+void mvk_file_free(uint8_t *buf);
+
+typedef struct mvk_image {
+    uint8_t *pixels; /* h rows of w pixels of c interleaved 8-bit channels */
+    int w, h, c;
+} mvk_image;
+
+/* Decodes PNG, JPEG, BMP, ... (stb_image) into 8-bit pixels with `want` channels (0: as stored). */
+mvk_status mvk_image_decode(const uint8_t *bytes, size_t size, int want, mvk_image *out, char *err,
+                            size_t errsz);
+void mvk_image_free(mvk_image *img);
+
 void mvk_array_free(mvk_array *a);
 void mvk_idx_free(mvk_idx *x);
 

@@ -83,7 +83,7 @@ mvk_status mvk_npy_parse(const uint8_t *b, size_t size, mvk_array *out, char *er
     return MVK_OK;
 }
 
-static mvk_status read_all(const char *path, uint8_t **buf, size_t *size, char *err, size_t errsz) {
+mvk_status mvk_file_read(const char *path, uint8_t **buf, size_t *size, char *err, size_t errsz) {
     FILE *f = fopen(path, "rb");
     if (!f) return snprintf(err, errsz, "cannot open %s: %s", path, strerror(errno)), MVK_ERR_IO;
     size_t cap = 1 << 16, n = 0;
@@ -113,7 +113,7 @@ mvk_status mvk_npy_read(const char *path, mvk_array *out, char *err, size_t errs
     uint8_t *b;
     size_t n;
     memset(out, 0, sizeof *out);
-    MVK_TRY(read_all(path, &b, &n, err, errsz));
+    MVK_TRY(mvk_file_read(path, &b, &n, err, errsz));
     char e2[512] = "";
     mvk_status s = mvk_npy_parse(b, n, out, e2, sizeof e2);
     if (s != MVK_OK) snprintf(err, errsz, "%s: %s", path, e2);

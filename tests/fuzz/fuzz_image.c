@@ -6,13 +6,16 @@
 #define STBI_NO_STDIO
 #include <stb_image.h>
 
+#include "io.h"
 #include "model.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size > (1 << 20)) return 0;
-    int w, h, c;
-    unsigned char *px = stbi_load_from_memory(data, (int)size, &w, &h, &c, 0);
-    if (!px) return 0;
+    mvk_image img;
+    char err[256];
+    if (mvk_image_decode(data, size, 0, &img, err, sizeof err) != MVK_OK) return 0;
+    int w = img.w, h = img.h, c = img.c;
+    unsigned char *px = img.pixels;
     /* Keep the fuzzer fast: the conversion is linear in the pixel count. */
     if ((long)w * h <= 1 << 20 && (c == 1 || c == 3 || c == 4)) {
         static const mvk_model_info gray = {.channels = 1, .height = 28, .width = 28, .mean = {0.286f},
@@ -23,6 +26,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         mvk_preprocess_image(&gray, px, w, h, c, -1, out);
         mvk_preprocess_image(&rgb, px, w, h, c, 0, out);
     }
-    stbi_image_free(px);
+    mvk_image_free(&img);
     return 0;
 }

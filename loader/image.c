@@ -1,0 +1,67 @@
+/* Image decoding through stb_image, behind a guard for a known defect of the bookworm version.
+ *
+ * stb_image 2.27 (Debian libstb-dev 0.0~git20220908) does not check that the code counts of a
+ * JPEG Huffman table (DHT) add up to at most 256 before filling a 257-entry array: a crafted
+ * file writes out of bounds (found by tests/fuzz/fuzz_image; upstream 2.28 added the check).
+ * We walk the JPEG's marker segments first and refuse such tables ourselves. */
+#include <stdio.h>
+#include <string.h>
+
+#include <stb_image.h>
+
+#include "internal.h"
+#include "io.h"
+
+/* Returns NULL if every DHT table is sane, else the reason. Every FF C4 in the file is taken
+ * as a DHT segment, wherever it is: stb finds markers by its own rules (skipping junk between
+ * segments), and FF C4 cannot occur inside entropy-coded data (FF is stuffed as FF 00 there), so
+ * checking all of them is simpler than mirroring stb's parser and misses none. Like stb, a table
+ * counts if its header starts inside the segment, even if it runs past the segment's end or
+ * the end of the file. */
+static const char *jpeg_check(const uint8_t *b, size_t n) {
+    for (size_t i = 0; i + 4 <= n; i++) {
+        if (b[i] != 0xff || b[i + 1] != 0xc4) continue;
+        size_t len = (size_t)b[i + 2] << 8 | b[i + 3];
+        size_t p = i + 4, end = i + 2 + len;
+        while (p < end && p < n) {
+            unsigned total = 0; /* stb reads zeros past the end of the data */
+            for (size_t k = p + 1; k < p + 17 && k < n; k++) total += b[k];
+            if (total > 256) return "Huffman table with more than 256 codes";
+            p += 17 + total;
+        }
+    }
+    return NULL;
+}
+
+mvk_status mvk_image_decode(const uint8_t *bytes, size_t size, int want, mvk_image *out, char *err,
+                            size_t errsz) {
+    memset(out, 0, sizeof *out);
+    if (!bytes || size < 4 || size > (1u << 30) || want < 0 || want > 4)
+        return snprintf(err, errsz, "not an image"), MVK_ERR_FORMAT;
+    /* stb takes a file as JPEG when it starts with FF, any further FF fill bytes, then D8. */
+    size_t k = 0;
+    while (k < size && bytes[k] == 0xff) k++;
+    if (k >= 1 && k < size && bytes[k] == 0xd8) {
+        const char *why = jpeg_check(bytes, size);
+        if (why) return snprintf(err, errsz, "corrupt JPEG: %s", why), MVK_ERR_FORMAT;
+    }
+    int w, h, c;
+    /* Refuse absurd sizes before decoding allocates for them. */
+    if (stbi_info_from_memory(bytes, (int)size, &w, &h, &c) && (int64_t)w * h > (1ll << 28))
+        return snprintf(err, errsz, "image of %d x %d pixels is too large", w, h), MVK_ERR_FORMAT;
+    uint8_t *px = stbi_load_from_memory(bytes, (int)size, &w, &h, &c, want);
+    if (!px) return snprintf(err, errsz, "cannot decode the image (%s)", stbi_failure_reason()), MVK_ERR_FORMAT;
+    out->pixels = px;
+    out->w = w;
+    out->h = h;
+    out->c = want ? want : c;
+    return MVK_OK;
+}
+
+void mvk_image_free(mvk_image *img) {
+    if (!img) return;
+    stbi_image_free(img->pixels);
+    memset(img, 0, sizeof *img);
+}
+
+void mvk_file_free(uint8_t *buf) { mvk_free(buf); }

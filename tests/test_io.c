@@ -1,0 +1,119 @@
+/* Host-side readers: .npy, IDX and images, including the malformed inputs the fuzzers found. */
+#include "harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "io.h"
+
+static void test_npy_roundtrip(void **s) {
+    (void)s;
+    char path[64], err[256];
+    snprintf(path, sizeof path, "/tmp/mvk-io-%ld.npy", (long)getpid());
+    float data[2 * 3 * 5];
+    for (int i = 0; i < 30; i++) data[i] = (float)i * 0.5f - 3;
+    int64_t shape[3] = {2, 3, 5};
+    assert_int_equal(mvk_npy_write(path, data, 3, shape, err, sizeof err), MVK_OK);
+    mvk_array a;
+    assert_int_equal(mvk_npy_read(path, &a, err, sizeof err), MVK_OK);
+    assert_int_equal(a.ndim, 3);
+    assert_int_equal(a.shape[2], 5);
+    assert_memory_equal(a.data, data, sizeof data);
+    mvk_array_free(&a);
+    remove(path);
+    /* A write into a directory that does not exist fails and leaves nothing behind. */
+    assert_int_equal(mvk_npy_write("/nonexistent/dir/x.npy", data, 3, shape, err, sizeof err), MVK_ERR_IO);
+}
+
+static void test_npy_malformed(void **s) {
+    (void)s;
+    static const struct {
+        const char *bytes;
+        size_t len;
+        const char *needle;
+    } bad[] = {
+        {"NOTNUMPY", 8, "magic"},
+        {"\x93NUMPY\x01\x00\x40\x00{'descr': '<f4'", 25, "truncated"},
+        {"\x93NUMPY\x01\x00\x3a\x00{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }   \n", 68, "dtype"},
+        {"\x93NUMPY\x01\x00\x3a\x00{'descr': '<f4', 'fortran_order': True, 'shape': (1,), }    \n", 68, "Fortran"},
+        {"\x93NUMPY\x01\x00\x3a\x00{'descr': '<f4', 'fortran_order': False, 'shape': (9,), }   \n", 68, "truncated"},
+        {"\x93NUMPY\x01\x00\x3a\x00{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }  \n", 68, "dimension"},
+        {"\x93NUMPY\x09\x00\x3a\x00", 10, "version"},
+    };
+    for (size_t i = 0; i < MVK_ARRAY_LEN(bad); i++) {
+        mvk_array a;
+        char err[256] = "";
+        mvk_status st = mvk_npy_parse((const uint8_t *)bad[i].bytes, bad[i].len, &a, err, sizeof err);
+        if (st != MVK_ERR_FORMAT || !strstr(err, bad[i].needle))
+            fail_msg("case %zu: %s \"%s\", want format error with \"%s\"", i, mvk_status_str(st), err, bad[i].needle);
+    }
+}
+
+static void test_idx(void **s) {
+    (void)s;
+    const uint8_t ok[] = {0, 0, 8, 1, 0, 0, 0, 3, 7, 8, 9};
+    mvk_idx x;
+    char err[256];
+    assert_int_equal(mvk_idx_parse(ok, sizeof ok, &x, err, sizeof err), MVK_OK);
+    assert_int_equal(x.shape[0], 3);
+    assert_int_equal(x.data[2], 9);
+    mvk_idx_free(&x);
+    const uint8_t shortdata[] = {0, 0, 8, 1, 0, 0, 0, 5, 7};
+    assert_int_equal(mvk_idx_parse(shortdata, sizeof shortdata, &x, err, sizeof err), MVK_ERR_FORMAT);
+    assert_non_null(strstr(err, "truncated"));
+    const uint8_t floats[] = {0, 0, 0x0d, 1, 0, 0, 0, 1, 0, 0, 0, 0};
+    assert_int_equal(mvk_idx_parse(floats, sizeof floats, &x, err, sizeof err), MVK_ERR_FORMAT);
+    assert_non_null(strstr(err, "unsigned byte"));
+    const uint8_t huge[] = {0, 0, 8, 3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    assert_int_equal(mvk_idx_parse(huge, sizeof huge, &x, err, sizeof err), MVK_ERR_FORMAT);
+    /* The real data set, gzip-compressed. */
+    if (access("/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz", R_OK) == 0) {
+        assert_int_equal(mvk_idx_read("/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz", &x, err, sizeof err),
+                         MVK_OK);
+        assert_int_equal(x.shape[0], 10000);
+        assert_int_equal(x.data[0], 9); /* the first test item is an ankle boot */
+        mvk_idx_free(&x);
+    }
+}
+
+/* stb_image 2.27 overflows a 257-entry table when a JPEG Huffman table has more than 256
+ * codes; mvk_image_decode must refuse such a file before stb sees it (found by fuzz_image). */
+static void test_jpeg_huffman_guard(void **s) {
+    (void)s;
+    uint8_t jpg[64] = {0xff, 0xd8, 0xff, 0xc4, 0x00, 0x13, 0x00};
+    for (int k = 0; k < 16; k++) jpg[7 + k] = 0x20; /* 16 * 32 = 512 codes */
+    jpg[23] = 0xff;
+    jpg[24] = 0xd9;
+    mvk_image im;
+    char err[256];
+    assert_int_equal(mvk_image_decode(jpg, sizeof jpg, 1, &im, err, sizeof err), MVK_ERR_FORMAT);
+    assert_non_null(strstr(err, "256"));
+    /* The same with fill bytes before SOI and the table header cut by the end of the data. */
+    uint8_t cut[] = {0xff, 0xff, 0xd8, 0xff, 0xc4, 0x00, 0x40, 0x00, 0xff, 0xff, 0x10};
+    assert_int_equal(mvk_image_decode(cut, sizeof cut, 1, &im, err, sizeof err), MVK_ERR_FORMAT);
+    assert_non_null(strstr(err, "256"));
+    /* A real PNG decodes. */
+    const char *src = getenv("MIMOVK_SOURCE_DIR");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/fuzz/corpus/image/gray28.png", src ? src : ".");
+    uint8_t *bytes;
+    size_t size;
+    assert_int_equal(mvk_file_read(path, &bytes, &size, err, sizeof err), MVK_OK);
+    assert_int_equal(mvk_image_decode(bytes, size, 1, &im, err, sizeof err), MVK_OK);
+    assert_int_equal(im.w, 28);
+    assert_int_equal(im.c, 1);
+    mvk_image_free(&im);
+    mvk_file_free(bytes);
+    assert_int_equal(mvk_image_decode((const uint8_t *)"GIF8", 4, 1, &im, err, sizeof err), MVK_ERR_FORMAT);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_npy_roundtrip),
+        cmocka_unit_test(test_npy_malformed),
+        cmocka_unit_test(test_idx),
+        cmocka_unit_test(test_jpeg_huffman_guard),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
