@@ -38,4 +38,4 @@ run fmnist-wrn16 --model WideResNet-16 --binding None --num 1 --width 2 --initia
 
 # b. MIMOConv: MIMONet-16-2, iw 4, HRR, Ncap 4, dynamic n in {4,2,1}
 run fmnist-mimoconv16 --model MIMONet-16 --binding HRR --num 4 --width 2 --initial-width 4 \
-    --sup-schedule 4:0.6,2:0.2,1:0.2 --epochs 20 --eval-limit 2000
+    --sup-schedule 4:0.6,2:0.2,1:0.2 --epochs 24 --eval-limit 2000
