@@ -498,7 +498,7 @@ void mvk_ctx_destroy(mvk_ctx *ctx) {
     }
     if (ctx->messenger) ctx->destroy_messenger(ctx->instance, ctx->messenger, NULL);
     if (ctx->instance) vkDestroyInstance(ctx->instance, NULL);
-    mvk_free(ctx->once);
+    free(ctx->once);
     mvk_free(ctx);
 }
 

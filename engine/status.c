@@ -91,8 +91,10 @@ void mvk_log_once(mvk_ctx *ctx, const char *key, const char *fmt, ...) {
         if (strcmp(ctx->once[i].key, key) == 0) return;
     if (ctx->nonce == ctx->caponce) {
         uint32_t cap = ctx->caponce ? ctx->caponce * 2 : 16;
-        mvk_once_key *k = mvk_realloc(ctx->once, cap * sizeof *k);
-        if (!k) return; /* a lost notice is better than a failed op */
+        /* Plain realloc: a log line is not a fault-injection point, and a lost notice is
+         * better than a failed op. */
+        mvk_once_key *k = realloc(ctx->once, cap * sizeof *k);
+        if (!k) return;
         ctx->once = k;
         ctx->caponce = cap;
     }

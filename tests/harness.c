@@ -25,10 +25,7 @@ int mt_setup(void **state) {
     (void)state;
     for (int k = 0; k < 2; k++) {
         if (ctxs[k]) continue;
-        mvk_ctx_params p = mvk_ctx_default_params();
-        p.validation = 1;
-        p.on_validation = on_validation;
-        p.kernels = k;
+        mvk_ctx_params p = mt_ctx_params(k);
         mvk_status s = mvk_ctx_create(&p, &ctxs[k]);
         if (s == MVK_ERR_NO_VULKAN || s == MVK_ERR_NO_DEVICE) {
             fprintf(stderr, "no Vulkan device: %s (%s)\n", mvk_status_str(s), mvk_ctx_error(NULL));
@@ -60,6 +57,14 @@ int mt_teardown(void **state) {
 }
 
 mvk_ctx *mt_ctx(int k) { return ctxs[k]; }
+
+mvk_ctx_params mt_ctx_params(int kernels) {
+    mvk_ctx_params p = mvk_ctx_default_params();
+    p.validation = 1;
+    p.on_validation = on_validation;
+    p.kernels = kernels;
+    return p;
+}
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 

@@ -17,6 +17,8 @@
  * when this machine has no Vulkan device; under CI=true a missing device fails instead. */
 int mt_setup(void **state);
 int mt_teardown(void **state);
+/* Context parameters with validation on and messages counted (for tests' own contexts). */
+mvk_ctx_params mt_ctx_params(int kernels);
 /* The context of kernel class k (MVK_KERNELS_GPU or MVK_KERNELS_CPU). */
 mvk_ctx *mt_ctx(int k);
 /* Validation messages seen since the process started. */
