@@ -10,9 +10,10 @@
  * the VkBuffer and spans the configured "buffer size" rounded up to 8 bytes; the data offsets
  * (inputBufferOffset / bufferOffset) are added inside the generated shader, in elements. The
  * inverse with inverseReturnToInputBuffer binds the real buffer with the complex buffer's size.
- * So this file passes "offset + bytes" as each size and requires both ranges to lie in one
- * VkBuffer that reaches 8-byte-rounded ends (an arena whose blocks are 16-byte aligned does);
- * then no descriptor can reach beyond the buffer. Each direction is its own VkFFT application,
+ * So this file requires both ranges to lie in one VkBuffer and gives VkFFT, as both sizes, the
+ * span from byte 0 to the later of the two ends, rounded up to 8 bytes; the buffer must reach that
+ * far (an arena whose blocks are 16-byte aligned does). Then every shader array covers the data it
+ * indexes and no descriptor reaches beyond the buffer. Each direction is its own VkFFT application,
  * made on first use (makeForwardPlanOnly / makeInversePlanOnly), so an op that only needs one
  * direction on a buffer pair compiles only that one.
  */
@@ -121,8 +122,11 @@ mvk_status mvk_fft_create(mvk_ctx *ctx, uint32_t d, uint64_t batches, mvk_bindin
     f->cplx_buf_launch = cplx.buffer;
     f->real_off = real.offset;
     f->cplx_off = cplx.offset;
-    f->real_size = real.offset + real_bytes;
-    f->cplx_size = cplx.offset + cplx_bytes;
+    /* Both sizes are the common span: VkFFT declares its shader arrays by these sizes and the
+     * inverse indexes the real data through the complex size, so an output placed after the
+     * spectra would otherwise fall outside its array (and be dropped). */
+    f->real_size = span;
+    f->cplx_size = span;
     VkFenceCreateInfo fi = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
     VkResult r = vkCreateFence(ctx->device, &fi, NULL, &f->fence);
     if (r != VK_SUCCESS) {
