@@ -51,6 +51,34 @@ static void test_batch_dims(void **s) {
     mt_check_op(MVK_OP_LINEAR, src, &p, ATOL, RTOL);
 }
 
+/* Long F: llvmpipe ends loops after 65535 iterations per invocation, so F = 50001 (scalar loads,
+ * one K step per element) must leave the CPU kernel for the shared-memory one, and an F no
+ * kernel can loop over on a CPU device must be refused, not computed wrongly. */
+static void test_long_f(void **s) {
+    (void)s;
+    /* fp32 sums of 50001 products of uniform [-1, 1] values: rounding walks ~sqrt(F) ulp of
+     * partial sums ~ 100, i.e. ~1e-3 worst case; typical ~1e-4. */
+    mt_src src[MVK_MAX_SRC] = {0};
+    src[MVK_SRC_X] = mt_shape(2, 1, 50001, 1, 1);
+    src[MVK_SRC_W] = mt_shape(2, 2, 50001, 1, 1);
+    mvk_op_params p = mvk_op_default_params();
+    mt_check_op(MVK_OP_LINEAR, src, &p, 2e-3, 1e-4);
+
+    mvk_ctx *ctx = mt_ctx(MVK_KERNELS_CPU);
+    if (mvk_ctx_device(ctx)->type != MVK_DEVICE_CPU) return;
+    mvk_graph *g;
+    assert_int_equal(mvk_graph_create(ctx, &g), MVK_OK);
+    mvk_tensor_id src2[MVK_MAX_SRC] = {-1, -1, -1, -1, -1, -1, -1, -1}, out;
+    int64_t ex[] = {1, 1000001}, ew[] = {1, 1000001};
+    assert_int_equal(mvk_graph_input(g, "x", 2, ex, &src2[MVK_SRC_X]), MVK_OK);
+    assert_int_equal(mvk_graph_input(g, "w", 2, ew, &src2[MVK_SRC_W]), MVK_OK);
+    assert_int_equal(mvk_graph_op(g, MVK_OP_LINEAR, src2, NULL, &out), MVK_OK);
+    mvk_plan *plan;
+    assert_int_equal(mvk_plan_create(ctx, g, &plan), MVK_ERR_LIMIT);
+    assert_non_null(strstr(mvk_ctx_error(ctx), "65535"));
+    mvk_graph_destroy(g);
+}
+
 static mvk_status add_linear(mvk_ctx *ctx, int64_t f_x, int64_t f_w, int64_t o_bias, mvk_act act) {
     mvk_graph *g;
     assert_int_equal(mvk_graph_create(ctx, &g), MVK_OK);
@@ -83,6 +111,7 @@ int main(void) {
         cmocka_unit_test(test_acts),
         cmocka_unit_test(test_larger),
         cmocka_unit_test(test_batch_dims),
+        cmocka_unit_test(test_long_f),
         cmocka_unit_test(test_bad_shapes),
     };
     return cmocka_run_group_tests(tests, mt_setup, mt_teardown);

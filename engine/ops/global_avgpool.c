@@ -1,10 +1,50 @@
-/* STUB: to be replaced by the real implementation. */
-#include "internal.h"
+/* GLOBAL_AVGPOOL: (N, C, H, W) -> (N, C), the mean over H * W (also (N, C, L) -> (N, C)). */
+#include "rows.h"
+
 #include <stdio.h>
-static mvk_status shape(const mvk_graph *g, const mvk_node *n, int *ndim, int64_t ne[4], char *msg, size_t msgsz) {
-    (void)g; (void)n; (void)ndim; (void)ne;
-    snprintf(msg, msgsz, "not implemented yet");
-    return MVK_ERR_UNSUPPORTED;
+
+static mvk_status shape(const mvk_graph *g, const mvk_node *n, int *ndim, int64_t ne[4], char *msg,
+                        size_t msgsz) {
+    const mvk_tensor *x = mvk_graph_tensor(g, n->src[0]);
+    if (!x) return snprintf(msg, msgsz, "needs x (N, C, H, W) in slot 0"), MVK_ERR_INVALID_ARG;
+    for (int s = 1; s < MVK_MAX_SRC; s++)
+        if (n->src[s] >= 0)
+            return snprintf(msg, msgsz, "slot %d is not used (only x in slot 0)", s), MVK_ERR_INVALID_ARG;
+    if (x->ndim < 3)
+        return snprintf(msg, msgsz, "x %s has %d dimensions; it must be (N, C, H, W) or (N, C, L)",
+                        x->name, x->ndim), MVK_ERR_SHAPE;
+    *ndim = 2;
+    ne[0] = x->ne[0];
+    ne[1] = x->ne[1];
+    return MVK_OK;
 }
-static mvk_status record(mvk_rec *r, const mvk_node *n) { (void)r; (void)n; return MVK_ERR_UNSUPPORTED; }
-const mvk_op_impl mvk_op_global_avgpool = {"global_avgpool", shape, NULL, record, NULL, NULL};
+
+static mvk_status record(mvk_rec *r, const mvk_node *n) {
+    const mvk_graph *g = mvk_rec_graph(r);
+    const mvk_tensor *x = mvk_graph_tensor(g, n->src[0]);
+    uint64_t rows = (uint64_t)(x->ne[0] * x->ne[1]);
+    uint64_t len = (uint64_t)mvk_tensor_numel(x) / rows;
+    mvk_binding b[2] = {mvk_rec_tensor(r, n->src[0]), mvk_rec_tensor(r, n->dst)};
+    struct { uint32_t rows, len; } push = {(uint32_t)rows, (uint32_t)len};
+    return mvk_rows_dispatch(r, "global_avgpool", MVK_SHADER_global_avgpool_cpu,
+                             MVK_SHADER_global_avgpool_cpu4, MVK_SHADER_global_avgpool_gpu, rows, len,
+                             1, 1, NULL, 0, b, 2, &push, sizeof push);
+}
+
+static void ref(const mvk_node *n, const mvk_host_tensor *src, float *dst, const int64_t *dst_ne) {
+    (void)n;
+    const mvk_host_tensor *x = &src[0];
+    int64_t rows = dst_ne[0] * dst_ne[1], len = 1;
+    for (int i = 2; i < x->ndim; i++) len *= x->ne[i];
+    for (int64_t r = 0; r < rows; r++) {
+        double s = 0;
+        for (int64_t j = 0; j < len; j++) s += x->data[r * len + j];
+        dst[r] = (float)(s / (double)len);
+    }
+}
+
+static double flops(const mvk_graph *g, const mvk_node *n) {
+    return (double)mvk_tensor_numel(mvk_graph_tensor(g, n->src[0]));
+}
+
+const mvk_op_impl mvk_op_global_avgpool = {"global_avgpool", shape, NULL, record, ref, flops};

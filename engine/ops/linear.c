@@ -1,6 +1,6 @@
 /* LINEAR: y = act(x W^T + bias), x (..., F), W (O, F) in PyTorch layout, bias (O) optional,
  * act_param (O) for prelu/srelu. Leading dims of x are rows, like torch.nn.Linear. */
-#include "internal.h"
+#include "rows.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -51,26 +51,25 @@ static mvk_status shape(const mvk_graph *g, const mvk_node *n, int *ndim, int64_
     return MVK_OK;
 }
 
-static uint32_t pow2_at_least(uint64_t v, uint32_t cap) {
-    uint32_t p = 1;
-    while (p < v && p < cap) p *= 2;
-    return p;
+/* CPU class (llvmpipe): per-invocation register blocks, no shared memory (linear_cpu.comp). */
+/* Floats per load of the CPU kernel along F. */
+static uint32_t cpu_chunk(const mvk_ctx *ctx, uint32_t f) {
+    return f % 8 == 0 && ctx->shader_int64 ? 8 : f % 4 == 0 ? 4 : 1;
 }
 
-/* CPU class (llvmpipe): per-invocation register blocks, no shared memory (linear_cpu.comp). */
 static mvk_status record_cpu(mvk_rec *r, const mvk_node *n, const mvk_binding *b, uint32_t rows,
                              uint32_t f, uint32_t o) {
     mvk_ctx *ctx = mvk_rec_ctx(r);
     /* Blocks of up to 16 x 16 outputs (256 accumulators: the largest size known to be safe on
      * lavapipe 22.3.6), shrunk to the problem so small N or O do not waste lanes. */
-    uint32_t tm = pow2_at_least(rows, 16), tn = pow2_at_least(o, 16);
+    uint32_t tm = mvk_rows_pow2(rows, 16), tn = mvk_rows_pow2(o, 16);
     /* 8 invocations (one llvmpipe SIMD row) per workgroup: many small workgroups keep all
      * worker threads busy even for GEMV-sized problems. */
-    uint32_t wx = pow2_at_least(MVK_CEIL_DIV(o, tn), 8), wy = 8 / wx;
+    uint32_t wx = mvk_rows_pow2(MVK_CEIL_DIV(o, tn), 8), wy = 8 / wx;
     uint32_t shader;
-    if (f % 8 == 0 && ctx->shader_int64) {
+    if (cpu_chunk(ctx, f) == 8) {
         shader = MVK_SHADER_linear_cpu_k8;
-    } else if (f % 4 == 0) {
+    } else if (cpu_chunk(ctx, f) == 4) {
         shader = MVK_SHADER_linear_cpu_k4;
         if (f % 8 == 0)
             mvk_log_once(ctx, "linear.noint64", "linear: the device has no shaderInt64; using 4-float "
@@ -91,21 +90,40 @@ static mvk_status record_cpu(mvk_rec *r, const mvk_node *n, const mvk_binding *b
 }
 
 /* GPU class: shared-memory tiles with register blocking (linear_gpu.comp). */
+typedef struct gpu_tiles {
+    uint32_t wx, wy, rm, rn, bm, bn, bk;
+} gpu_tiles;
+
+static gpu_tiles choose_gpu_tiles(const mvk_device_info *d, uint32_t rows, uint32_t f, uint32_t o) {
+    gpu_tiles t;
+    /* 16 x 16 invocations where the device allows 256, else 16 x 8 (the spec minimum is 128). */
+    t.wx = 16;
+    t.wy = d->max_workgroup_invocations >= 256 && d->max_workgroup_size[1] >= 16 ? 16 : 8;
+    if (d->max_workgroup_size[0] < 16) t.wx = d->max_workgroup_size[0] >= 8 ? 8 : 4;
+    /* Up to 4 x 4 outputs per invocation, fewer when N or O is small. */
+    t.rm = mvk_rows_pow2(MVK_CEIL_DIV(rows, t.wy), 4);
+    t.rn = mvk_rows_pow2(MVK_CEIL_DIV(o, t.wx), 4);
+    t.bm = t.wy * t.rm;
+    t.bn = t.wx * t.rn;
+    t.bk = 32;
+    while (t.bk > 4 && (uint64_t)t.bk * (t.bm + t.bn) * 4 > d->max_shared_memory) t.bk /= 2;
+    if (t.bk > MVK_MAX(f, 4u)) t.bk = mvk_rows_pow2(f, t.bk); /* tiny F: no padded K steps */
+    return t;
+}
+
+/* Loop iterations per invocation of the GPU kernel: K steps times the staging loops. */
+static uint64_t gpu_loop_iters(gpu_tiles t, uint32_t f) {
+    uint64_t nt = (uint64_t)t.wx * t.wy;
+    return MVK_CEIL_DIV(f, t.bk) * (1 + MVK_CEIL_DIV(t.bm * t.bk, nt) + MVK_CEIL_DIV(t.bn * t.bk, nt));
+}
+
 static mvk_status record_gpu(mvk_rec *r, const mvk_node *n, const mvk_binding *b, uint32_t rows,
                              uint32_t f, uint32_t o) {
     mvk_ctx *ctx = mvk_rec_ctx(r);
-    const mvk_device_info *d = &ctx->info;
-    /* 16 x 16 invocations where the device allows 256, else 16 x 8 (the spec minimum is 128). */
-    uint32_t wx = 16, wy = d->max_workgroup_invocations >= 256 && d->max_workgroup_size[1] >= 16 ? 16 : 8;
-    if (d->max_workgroup_size[0] < 16) wx = d->max_workgroup_size[0] >= 8 ? 8 : 4;
-    /* Up to 4 x 4 outputs per invocation, fewer when N or O is small. */
-    uint32_t rm = pow2_at_least(MVK_CEIL_DIV(rows, wy), 4), rn = pow2_at_least(MVK_CEIL_DIV(o, wx), 4);
-    uint32_t bm = wy * rm, bn = wx * rn, bk = 32;
-    while (bk > 4 && (uint64_t)bk * (bm + bn) * 4 > d->max_shared_memory) bk /= 2;
-    if (bk > MVK_MAX(f, 4u)) bk = pow2_at_least(f, bk); /* tiny F: no padded K steps */
-    uint32_t spec[8] = {wx, wy, 1, rm, rn, bk, bm, bn};
+    gpu_tiles t = choose_gpu_tiles(&ctx->info, rows, f, o);
+    uint32_t spec[8] = {t.wx, t.wy, 1, t.rm, t.rn, t.bk, t.bm, t.bn};
     uint32_t flags = (b[2].buffer ? 1u : 0u) | (b[3].buffer ? 2u : 0u);
-    uint32_t tiles_n = MVK_CEIL_DIV(rows, bm), tiles_o = MVK_CEIL_DIV(o, bn);
+    uint32_t tiles_n = MVK_CEIL_DIV(rows, t.bm), tiles_o = MVK_CEIL_DIV(o, t.bn);
     uint32_t gx, gy;
     mvk_split_groups(ctx, (uint64_t)tiles_n * tiles_o, &gx, &gy);
     struct { uint32_t n, f, o, tiles_n; int32_t act; uint32_t flags; } push = {rows, f, o, tiles_n, (int32_t)n->p.act, flags};
@@ -123,7 +141,20 @@ static mvk_status record(mvk_rec *r, const mvk_node *n) {
                         has_bias ? mvk_rec_tensor(r, n->src[MVK_SRC_BIAS]) : (mvk_binding){0},
                         has_param ? mvk_rec_tensor(r, n->src[MVK_SRC_ACT_PARAM]) : (mvk_binding){0},
                         mvk_rec_tensor(r, n->dst)};
-    if (mvk_rec_ctx(r)->kernels == MVK_KERNELS_CPU) return record_cpu(r, n, b, rows, f, o);
+    /* llvmpipe silently ends loops after 65535 iterations per invocation (see rows.h): on
+     * CPU-type devices use a kernel whose K loop fits, or refuse. */
+    mvk_ctx *ctx = mvk_rec_ctx(r);
+    bool cpu_device = ctx->info.type == MVK_DEVICE_CPU;
+    bool cpu_fits = !cpu_device || f / cpu_chunk(ctx, f) <= MVK_LOOP_BUDGET;
+    bool gpu_fits = !cpu_device ||
+                    gpu_loop_iters(choose_gpu_tiles(&ctx->info, rows, f, o), f) <= MVK_LOOP_BUDGET;
+    if (ctx->kernels == MVK_KERNELS_CPU && cpu_fits) return record_cpu(r, n, b, rows, f, o);
+    if (!gpu_fits)
+        return mvk_fail(ctx, MVK_ERR_LIMIT, "linear: F = %u is too long for one invocation's loops "
+                        "on this CPU device (llvmpipe caps loops at 65535 iterations)", f);
+    if (ctx->kernels == MVK_KERNELS_CPU)
+        mvk_log_once(ctx, "linear.longf", "linear: F = %u: shared-memory kernel (the CPU kernel's "
+                     "loop would pass llvmpipe's 65535-iteration cap)", f);
     return record_gpu(r, n, b, rows, f, o);
 }
 
