@@ -19,10 +19,20 @@
  */
 #include "internal.h"
 
-#include <vkFFT.h>
-
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+
+/* vkFFT.h prints the generated shader and glslang's log to stdout when a shader fails to compile.
+ * The library never writes to stdout; the failure comes back as a status with the VkFFT code. */
+#define printf(...) ((void)0)
+#include <vkFFT.h>
+#undef printf
+
+/* Plan creation and destruction are serialised process-wide: VkFFT switches the process locale
+ * to "C" while it prints shader code (setlocale, restored afterwards), and glslang's process
+ * set-up is shared. Contexts on different threads may make plans at the same time. */
+static pthread_mutex_t vkfft_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct mvk_fft {
     mvk_ctx *ctx;
@@ -180,6 +190,7 @@ static mvk_status make_app(mvk_fft *f, int which) {
         c.makeForwardPlanOnly = which == 0;
         c.makeInversePlanOnly = which == 1;
     }
+    pthread_mutex_lock(&vkfft_lock);
     VkFFTResult res = initializeVkFFT(app, c);
     if (res == VKFFT_SUCCESS && !both && app->useBluesteinFFT[0]) {
         /* Our factor test disagreed with VkFFT's choice: make it again with both directions. */
@@ -189,8 +200,9 @@ static mvk_status make_app(mvk_fft *f, int which) {
         both = true;
         res = initializeVkFFT(app, c);
     }
+    if (res != VKFFT_SUCCESS) deleteVkFFT(app);
+    pthread_mutex_unlock(&vkfft_lock);
     if (res != VKFFT_SUCCESS) {
-        deleteVkFFT(app);
         mvk_free(app);
         return mvk_fail(ctx, vkfft_status(res),
                         "VkFFT initializeVkFFT (%s, d %u, %llu batches) failed: %s (VkFFT code %d)",
@@ -229,11 +241,13 @@ mvk_status mvk_fft_record(mvk_fft *f, VkCommandBuffer cb, int dir) {
 void mvk_fft_destroy(void *p) {
     mvk_fft *f = p;
     if (!f) return;
+    pthread_mutex_lock(&vkfft_lock);
     for (int i = 0; i < 2; i++) {
         if (!f->app[i] || (i == 1 && f->app[1] == f->app[0])) continue;
         deleteVkFFT(f->app[i]);
         mvk_free(f->app[i]);
     }
+    pthread_mutex_unlock(&vkfft_lock);
     if (f->fence) vkDestroyFence(f->ctx->device, f->fence, NULL);
     mvk_free(f);
 }
