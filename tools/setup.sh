@@ -1,5 +1,5 @@
 #!/bin/sh
-# Installs the Debian bookworm packages mimovk needs; does nothing when all are present.
+# Installs the Debian bookworm packages mimovk needs (clang for the fuzzers); does nothing when all are present.
 # Run as root (or with sudo available). Idempotent: `make run` and `make test` call it.
 set -eu
 
@@ -11,6 +11,7 @@ libstb-dev libcmocka-dev libcjson-dev zlib1g-dev
 mesa-vulkan-drivers vulkan-validationlayers vulkan-tools
 python3 python3-torch python3-numpy python3-tqdm
 dataset-fashion-mnist
+clang libclang-rt-14-dev
 "
 
 missing=""
