@@ -31,8 +31,12 @@
 
 /* Plan creation and destruction are serialised process-wide: VkFFT switches the process locale
  * to "C" while it prints shader code (setlocale, restored afterwards), and glslang's process
- * set-up is shared. Contexts on different threads may make plans at the same time. */
+ * state is shared. Contexts on different threads may make plans at the same time.
+ * glslang's process state (built-in symbol tables, ~0.1-0.2 s to build on the development
+ * machine) is set up once while any FFT plan that has made a VkFFT application exists, instead of
+ * by VkFFT for every application; glslang_refs counts those plans. */
 static pthread_mutex_t vkfft_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned glslang_refs;
 
 struct mvk_fft {
     mvk_ctx *ctx;
@@ -45,6 +49,7 @@ struct mvk_fft {
     uint64_t real_off, cplx_off;
     VkFence fence;                 /* unsignalled; VkFFT submits its set-up work with it */
     VkFFTApplication *app[2];      /* [0] forward, [1] inverse */
+    bool glslang_ref;              /* holds one of glslang_refs */
 };
 
 static const char *vkfft_result_str(VkFFTResult r) {
@@ -190,7 +195,17 @@ static mvk_status make_app(mvk_fft *f, int which) {
         c.makeForwardPlanOnly = which == 0;
         c.makeInversePlanOnly = which == 1;
     }
+    c.isCompilerInitialized = 1; /* glslang's process state is ours (glslang_refs) */
     pthread_mutex_lock(&vkfft_lock);
+    if (!f->glslang_ref) {
+        if (glslang_refs == 0 && !glslang_initialize_process()) {
+            pthread_mutex_unlock(&vkfft_lock);
+            mvk_free(app);
+            return mvk_fail(ctx, MVK_ERR_INTERNAL, "fft: glslang_initialize_process failed");
+        }
+        glslang_refs++;
+        f->glslang_ref = true;
+    }
     VkFFTResult res = initializeVkFFT(app, c);
     if (res == VKFFT_SUCCESS && !both && app->useBluesteinFFT[0]) {
         /* Our factor test disagreed with VkFFT's choice: make it again with both directions. */
@@ -247,6 +262,7 @@ void mvk_fft_destroy(void *p) {
         deleteVkFFT(f->app[i]);
         mvk_free(f->app[i]);
     }
+    if (f->glslang_ref && --glslang_refs == 0) glslang_finalize_process();
     pthread_mutex_unlock(&vkfft_lock);
     if (f->fence) vkDestroyFence(f->ctx->device, f->fence, NULL);
     mvk_free(f);
