@@ -19,11 +19,11 @@
 #include <stdio.h>
 #include <string.h>
 
-/* AUTO: FFT from this D on. Measured on lavapipe (docs/vkfft.md): the register-blocked direct
- * kernel wins up to D = 128, ties at 256 and loses 2.5-3x at 640... */
+/* AUTO: FFT from this D on. Measured on lavapipe (docs/vkfft.md): the direct kernel wins up to
+ * D = 128 and loses 1.5-2.3x at 256 and 3.4-4x at 640... */
 #define HRR_FFT_MIN_D 256
 /* ...and only with at least this many multiply-adds for the direct path (P * D * D): below it the
- * direct kernel takes a few ms at most, less than the ~0.3-0.6 s it costs to make the two VkFFT
+ * direct kernel takes a few ms at most, less than the 0.2-0.6 s it costs to make the two VkFFT
  * plans (runtime glslang plus pipeline creation). */
 #define HRR_FFT_MIN_MACS (1u << 24)
 /* hrr_direct_shared stages ROWS * D floats per operand: 2 x 2048 x 4 = 16 KiB of shared memory,
