@@ -7,7 +7,8 @@
 // loads, not the FMAs. Hence: no shared memory, no barriers, a TM x TN register block per
 // invocation (TM rows of x, TN rows of W), and the widest loads the layout allows along F:
 // KC = 8 floats per u64vec4 load (needs shaderInt64, F % 8 == 0), 4 per vec4 (F % 4 == 0),
-// or 1. Lanes share nothing; the workgroup is WX x WY invocations, WX along O, WY along N.
+// or 1. Lanes share nothing; the workgroup is 8 invocations (one llvmpipe SIMD row), wx of them
+// along O and 8 / wx along N (wx a push constant, so shapes share pipelines).
 // Keep TM * TN <= 256: larger private arrays gave wrong results on lavapipe 22.3.6.
 //! variant linear_cpu_k1 -DKC=1
 //! variant linear_cpu_k4 -DKC=4
@@ -39,7 +40,7 @@ layout(std430, binding = 4) writeonly buffer Y { float y[]; };
 layout(std430, binding = 5) writeonly buffer Y4 { vec4 y4[]; };
 // The epilogue is specialised too: runtime switches in the unrolled 16 x 16 epilogue made the
 // shader three to five times slower to compile on llvmpipe (seconds per pipeline).
-layout(push_constant) uniform Push { uint n, f, o, tiles_n; } p;
+layout(push_constant) uniform Push { uint n, f, o, tiles_n, wx; } p;
 
 #if KC == 8
 vec4 lo8(u64vec4 t) {
@@ -61,8 +62,9 @@ void main() {
     // Tiles walk N fastest so a tile's W rows stay in cache while x streams past.
     uint tile = mvk_flat_group();
     uint tn = tile % p.tiles_n, to = tile / p.tiles_n;
-    uint nb = (tn * gl_WorkGroupSize.y + gl_LocalInvocationID.y) * TM;
-    uint ob = (to * gl_WorkGroupSize.x + gl_LocalInvocationID.x) * TN;
+    uint lane = gl_LocalInvocationID.x, wy = gl_WorkGroupSize.x / p.wx;
+    uint nb = (tn * wy + lane / p.wx) * TM;
+    uint ob = (to * p.wx + lane % p.wx) * TN;
     uint fk = p.f / KC;
     // Rows past the end are clamped to the last one (loaded, never stored): no branches.
     uint xr[TM];
@@ -110,23 +112,23 @@ void main() {
         bj[j] = HAS_BIAS ? bias[o] : 0.0;
         pj[j] = HAS_PARAM ? aparam[o] : 0.0;
     }
+    // Flat guards (no break): an unrolled loop with breaks nests 256 levels deep and takes
+    // seconds longer to compile.
     for (int i = 0; i < TM; i++) {
         uint n = nb + i;
-        if (n >= p.n) break;
         if (OUT4) {
             for (int j = 0; j < TN; j += 4) {
                 uint o = ob + j;
-                if (o >= p.o) break;
                 vec4 v = vec4(acc[i][j], acc[i][j + 1], acc[i][j + 2], acc[i][j + 3]);
                 v += vec4(bj[j], bj[j + 1], bj[j + 2], bj[j + 3]);
-                y4[(n * p.o + o) / 4] = vec4(mvk_act(ACT, v.x, pj[j]), mvk_act(ACT, v.y, pj[j + 1]),
-                                             mvk_act(ACT, v.z, pj[j + 2]), mvk_act(ACT, v.w, pj[j + 3]));
+                if (n < p.n && o < p.o)
+                    y4[(n * p.o + o) / 4] = vec4(mvk_act(ACT, v.x, pj[j]), mvk_act(ACT, v.y, pj[j + 1]),
+                                                 mvk_act(ACT, v.z, pj[j + 2]), mvk_act(ACT, v.w, pj[j + 3]));
             }
         } else {
             for (int j = 0; j < TN; j++) {
                 uint o = ob + j;
-                if (o >= p.o) break;
-                y[n * p.o + o] = mvk_act(ACT, acc[i][j] + bj[j], pj[j]);
+                if (n < p.n && o < p.o) y[n * p.o + o] = mvk_act(ACT, acc[i][j] + bj[j], pj[j]);
             }
         }
     }

@@ -79,12 +79,12 @@ static mvk_status record_cpu(mvk_rec *r, const mvk_node *n, const mvk_binding *b
         mvk_log_once(ctx, "linear.scalar", "linear: F = %u is not a multiple of 4; using scalar "
                      "loads (slower)", f);
     }
-    uint32_t spec[9] = {wx, wy, 1, tm, tn, (uint32_t)n->p.act, b[2].buffer != VK_NULL_HANDLE,
+    uint32_t spec[9] = {8, 1, 1, tm, tn, (uint32_t)n->p.act, b[2].buffer != VK_NULL_HANDLE,
                         b[3].buffer != VK_NULL_HANDLE, o % 4 == 0 && tn % 4 == 0};
     uint32_t tiles_n = MVK_CEIL_DIV(rows, wy * tm), tiles_o = MVK_CEIL_DIV(o, wx * tn);
     uint32_t gx, gy;
     mvk_split_groups(ctx, (uint64_t)tiles_n * tiles_o, &gx, &gy);
-    struct { uint32_t n, f, o, tiles_n; } push = {rows, f, o, tiles_n};
+    struct { uint32_t n, f, o, tiles_n, wx; } push = {rows, f, o, tiles_n, wx};
     mvk_binding bb[6] = {b[0], b[1], b[2], b[3], b[4], b[4]};
     return mvk_rec_dispatch(r, shader, spec, MVK_ARRAY_LEN(spec), bb, 6, &push, sizeof push, gx, gy, 1);
 }
