@@ -1,0 +1,165 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
+// conv2d for CPU-type devices (lavapipe): implicit GEMM, register-blocked, no shared memory, no
+// barriers. out[n][co][oy][ox] = sum_{ci,ky,kx} W[co][ci][ky][kx] * u[n][ci][oy*S+ky-P][ox*S+kx-P].
+//
+// Cost model (measured on llvmpipe 22.3): 8 invocations run as SIMD lanes and every buffer
+// load becomes a loop over the lanes costing ~25 cycles per lane whether it fetches 1 float or
+// a u64vec4 (8 floats); an FMA is one 8-wide instruction. Straight-line bodies of more than
+// ~1000 FMAs get slower (spills), and llvmpipe JIT time grows with them. So:
+//   - an invocation computes TM output channels x PR output rows x PC output columns;
+//   - per (ci, ky) step (both loops rolled; KHS = KH unrolls ky) it loads the input rows,
+//     ICV vectors of PV floats each, and the KW x TM weights, then does TM*PR*PC*KW FMAs:
+//     each input value serves every kx tap and every channel (a sliding window in registers);
+//   - the input comes from conv2d_pack.comp (MODE 1: zero-padded, prologue applied, rows
+//     aligned to PV, pitch WP) or straight from x (MODE 0: 1x1, stride 1, no padding, no
+//     prologue, pixels flattened into one row of WP = H*W);
+//   - the weights come from conv2d_wpack.comp, transposed to (K, COP): the TM channels of one
+//     tap are contiguous, WV floats per load.
+// Blocks past the output edge compute on padding or clamped data and are not stored.
+//! variant conv2d_cpu
+//! variant conv2d_cpu_i64 -DI64=1
+#if I64
+#extension GL_ARB_gpu_shader_int64 : require
+#endif
+#include "common.glsl"
+#include "conv2d_common.glsl"
+
+layout(constant_id = 17) const uint TM = 8;    // output channels per invocation (multiple of 4)
+layout(constant_id = 18) const uint PR = 1;    // output rows per invocation
+layout(constant_id = 19) const uint PC = 8;    // output columns per invocation
+layout(constant_id = 20) const uint PV = 4;    // floats per input load: 1, 4, 8 (8 needs I64)
+layout(constant_id = 21) const uint ICV = 3;   // input loads per row: ICV*PV >= (PC-1)*S + KW
+layout(constant_id = 22) const uint WV = 4;    // floats per weight load: 1, 4, 8 (8 needs I64)
+layout(constant_id = 23) const uint WP = 1;    // row pitch of the input planes
+layout(constant_id = 24) const uint PLANE = 1; // floats per input plane (one n, ci)
+layout(constant_id = 25) const uint COP = 4;   // row pitch of the transposed weights
+layout(constant_id = 26) const uint SEGX = 1;  // column blocks per output row
+layout(constant_id = 27) const uint KHS = 1;   // kernel rows per step: 1 or KH
+
+#if I64
+layout(std430, binding = 0) readonly buffer X8 { u64vec4 x8[]; };
+layout(std430, binding = 1) readonly buffer W8 { u64vec4 w8[]; };
+
+void unpack8(u64vec4 t, out float f[8]) {
+    uvec2 a = unpackUint2x32(t.x), b = unpackUint2x32(t.y);
+    uvec2 c = unpackUint2x32(t.z), d = unpackUint2x32(t.w);
+    f[0] = uintBitsToFloat(a.x); f[1] = uintBitsToFloat(a.y);
+    f[2] = uintBitsToFloat(b.x); f[3] = uintBitsToFloat(b.y);
+    f[4] = uintBitsToFloat(c.x); f[5] = uintBitsToFloat(c.y);
+    f[6] = uintBitsToFloat(d.x); f[7] = uintBitsToFloat(d.y);
+}
+#endif
+
+const uint IW = ICV * PV;                      // input floats held per row
+const uint RR = (PR - 1u) * STRIDE + KHS;      // input rows per step
+const uint ROWB = (HO + PR - 1u) / PR;         // row blocks per image
+const uint CO_BLOCKS = (CO + TM - 1u) / TM;
+
+void main() {
+    uint gid = mvk_flat_index();
+    uint tiles = pc.n * (ROWB * SEGX);
+    uint cb = gid / tiles;
+    if (cb >= CO_BLOCKS) return;
+    uint t = gid - cb * tiles;
+    uint n = t / (ROWB * SEGX);
+    t -= n * (ROWB * SEGX);
+    uint rb = t / SEGX;
+    uint oy0 = rb * PR, ox0 = (t - rb * SEGX) * PC;
+    uint co0 = cb * TM;
+    // Offset of the block's first input row (tap ky = 0) in plane 0; the last vector of the
+    // plane bounds the loads (MODE 0: the last column block may run past the pixels).
+    uint xoff = oy0 * STRIDE * WP + ox0 * STRIDE;
+    uint vlast = PLANE / PV - 1u;
+
+    float acc[TM * PR * PC];
+    [[unroll]] for (uint i = 0; i < TM * PR * PC; i++) acc[i] = 0.0;
+
+    for (uint ci = 0; ci < CI; ci++) {
+        uint pbase = (n * CI + ci) * PLANE + xoff;
+        for (uint ky0 = 0; ky0 < KH; ky0 += KHS) {
+            // RR input rows of IW floats.
+            float xin[RR * IW];
+            [[unroll]] for (uint r = 0; r < RR; r++) {
+                uint rbase = pbase + (r + ky0) * WP;
+                [[unroll]] for (uint j = 0; j < ICV; j++) {
+#if I64
+                    if (PV == 8u) {
+                        float f[8];
+                        unpack8(x8[min((rbase >> 3) + j, (n * CI + ci) * (PLANE / 8u) + vlast)], f);
+                        [[unroll]] for (uint e = 0; e < 8u; e++) xin[r * IW + 8u * j + e] = f[e];
+                    } else
+#endif
+                    if (PV == 4u) {
+                        vec4 v = x4[min((rbase >> 2) + j, (n * CI + ci) * (PLANE / 4u) + vlast)];
+                        xin[r * IW + 4u * j + 0u] = v.x;
+                        xin[r * IW + 4u * j + 1u] = v.y;
+                        xin[r * IW + 4u * j + 2u] = v.z;
+                        xin[r * IW + 4u * j + 3u] = v.w;
+                    } else {
+                        xin[r * IW + j] = x[min(rbase + j, (n * CI + ci) * PLANE + vlast)];
+                    }
+                }
+            }
+            // KHS x KW x TM weights: transposed rows k = (ci*KH + ky)*KW + kx, channels co0...
+            float wk[KHS * KW * TM];
+            [[unroll]] for (uint t = 0; t < KHS * KW; t++) {
+                uint wb = ((ci * KH + ky0) * KW + t) * COP + co0;
+                [[unroll]] for (uint j = 0; j < TM / WV; j++) {
+#if I64
+                    if (WV == 8u) {
+                        float f[8];
+                        unpack8(w8[(wb >> 3) + j], f);
+                        [[unroll]] for (uint e = 0; e < 8u; e++) wk[t * TM + 8u * j + e] = f[e];
+                    } else
+#endif
+                    if (WV == 4u) {
+                        vec4 v = w4[(wb >> 2) + j];
+                        wk[t * TM + 4u * j + 0u] = v.x;
+                        wk[t * TM + 4u * j + 1u] = v.y;
+                        wk[t * TM + 4u * j + 2u] = v.z;
+                        wk[t * TM + 4u * j + 3u] = v.w;
+                    } else {
+                        wk[t * TM + j] = w[wb + j];
+                    }
+                }
+            }
+            // Register sub-blocks of 4 channels x 4 columns run through every tap of the step.
+            [[unroll]] for (uint mb = 0; mb < TM; mb += 4u)
+                [[unroll]] for (uint r = 0; r < PR; r++)
+                    [[unroll]] for (uint pb = 0; pb < PC; pb += 4u) {
+                        float s[16];
+                        [[unroll]] for (uint i = 0; i < 4u; i++)
+                            [[unroll]] for (uint p = 0; p < 4u; p++)
+                                if (pb + p < PC) s[i * 4u + p] = acc[((mb + i) * PR + r) * PC + pb + p];
+                        [[unroll]] for (uint ky = 0; ky < KHS; ky++)
+                            [[unroll]] for (uint kx = 0; kx < KW; kx++)
+                                [[unroll]] for (uint i = 0; i < 4u; i++)
+                                    [[unroll]] for (uint p = 0; p < 4u; p++)
+                                        if (pb + p < PC)
+                                            s[i * 4u + p] = fma(wk[(ky * KW + kx) * TM + mb + i],
+                                                                xin[(r * STRIDE + ky) * IW + (pb + p) * STRIDE + kx],
+                                                                s[i * 4u + p]);
+                        [[unroll]] for (uint i = 0; i < 4u; i++)
+                            [[unroll]] for (uint p = 0; p < 4u; p++)
+                                if (pb + p < PC) acc[((mb + i) * PR + r) * PC + pb + p] = s[i * 4u + p];
+                    }
+        }
+    }
+
+    uint ob = n * CO * HOWO;
+    [[unroll]] for (uint r = 0; r < PR; r++) {
+        uint oy = oy0 + r;
+        if (oy >= HO) break;
+        [[unroll]] for (uint p = 0; p < PC; p++) {
+            uint ox = ox0 + p;
+            if (ox >= WO) break;
+            [[unroll]] for (uint m = 0; m < TM; m++) {
+                uint co = co0 + m;
+                if (co >= CO) break;
+                store_out(ob + co * HOWO + oy * WO + ox, co, acc[(m * PR + r) * PC + p]);
+            }
+        }
+    }
+}
