@@ -23,8 +23,11 @@ layout(std430, binding = 4) writeonly buffer Y { float y[]; };
 // act: enum mvk_act; flags: 1 bias, 2 act_param.
 layout(push_constant) uniform Push { uint n, f, o, tiles_n; int act; uint flags; } p;
 
-shared float xs[BK * BM];
-shared float ws[BK * BN];
+// k-major with one word of padding per k so the transposing stores (consecutive invocations,
+// consecutive k) fall in different banks.
+const int XS = BM + 1, WS = BN + 1;
+shared float xs[BK * XS];
+shared float ws[BK * WS];
 
 void main() {
     const uint WX = gl_WorkGroupSize.x, WY = gl_WorkGroupSize.y, NT = WX * WY;
@@ -40,17 +43,17 @@ void main() {
     for (uint k0 = 0; k0 < p.f; k0 += BK) {
         for (uint e = tid; e < BM * BK; e += NT) {
             uint m = e / BK, kk = e % BK, n = n0 + m, k = k0 + kk;
-            xs[kk * BM + m] = (n < p.n && k < p.f) ? x[n * p.f + k] : 0.0;
+            xs[kk * XS + m] = (n < p.n && k < p.f) ? x[n * p.f + k] : 0.0;
         }
         for (uint e = tid; e < BN * BK; e += NT) {
             uint m = e / BK, kk = e % BK, o = o0 + m, k = k0 + kk;
-            ws[kk * BN + m] = (o < p.o && k < p.f) ? w[o * p.f + k] : 0.0;
+            ws[kk * WS + m] = (o < p.o && k < p.f) ? w[o * p.f + k] : 0.0;
         }
         barrier();
         for (int kk = 0; kk < BK; kk++) {
             float a[RM], b[RN];
-            for (int i = 0; i < RM; i++) a[i] = xs[kk * BM + ty + WY * i];
-            for (int j = 0; j < RN; j++) b[j] = ws[kk * BN + tx + WX * j];
+            for (int i = 0; i < RM; i++) a[i] = xs[kk * XS + ty + WY * i];
+            for (int j = 0; j < RN; j++) b[j] = ws[kk * WS + tx + WX * j];
             for (int i = 0; i < RM; i++)
                 for (int j = 0; j < RN; j++) acc[i][j] = fma(a[i], b[j], acc[i][j]);
         }

@@ -106,7 +106,7 @@ static gpu_tiles choose_gpu_tiles(const mvk_device_info *d, uint32_t rows, uint3
     t.bm = t.wy * t.rm;
     t.bn = t.wx * t.rn;
     t.bk = 32;
-    while (t.bk > 4 && (uint64_t)t.bk * (t.bm + t.bn) * 4 > d->max_shared_memory) t.bk /= 2;
+    while (t.bk > 4 && (uint64_t)t.bk * (t.bm + t.bn + 2) * 4 > d->max_shared_memory) t.bk /= 2;
     if (t.bk > MVK_MAX(f, 4u)) t.bk = mvk_rows_pow2(f, t.bk); /* tiny F: no padded K steps */
     return t;
 }
