@@ -49,6 +49,9 @@ static mvk_status record(mvk_rec *r, const mvk_node *n) {
     uint64_t count = (uint64_t)mvk_tensor_numel(x);
     uint64_t inner = (uint64_t)inner_of(x->ne, x->ndim);
     bool vec4 = inner % 4 == 0;
+    if (!vec4)
+        mvk_log_once(mvk_rec_ctx(r), "affine_act.scalar", "affine_act: H*W = %llu is not a multiple "
+                     "of 4; using scalar loads (slower)", (unsigned long long)inner);
     uint32_t vw = vec4 ? 4 : 1, wg = 128;
     mvk_binding b[5] = {0};
     for (int s = SLOT_X; s <= SLOT_PARAM; s++)

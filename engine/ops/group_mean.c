@@ -37,6 +37,9 @@ static mvk_status record(mvk_rec *r, const mvk_node *n) {
         return mvk_fail(ctx, MVK_ERR_LIMIT, "group_mean: %d replicas is more than llvmpipe loops over "
                         "(65535 iterations)", n->p.groups);
     uint32_t vw = f % 4 == 0 ? 4 : 1, wg = 128;
+    if (vw == 1)
+        mvk_log_once(ctx, "group_mean.scalar", "group_mean: F = %llu is not a multiple of 4; using "
+                     "scalar loads (slower)", (unsigned long long)f);
     mvk_binding b[2] = {mvk_rec_tensor(r, n->src[0]), mvk_rec_tensor(r, n->dst)};
     uint32_t spec[3] = {wg, 1, 1};
     struct { uint32_t count, f, n, r; } push = {(uint32_t)(count / vw), (uint32_t)(f / vw),

@@ -14,6 +14,8 @@
 
 #include "internal.h"
 
+#include <stdio.h>
+
 /* Loop iterations one invocation may run on a CPU-type device: below llvmpipe's 65535, with
  * room for small loops the estimates leave out. */
 #define MVK_LOOP_BUDGET 49152u
@@ -54,6 +56,12 @@ static inline mvk_status mvk_rows_dispatch(mvk_rec *r, const char *op, uint32_t 
     }
     if (serial) {
         shader = vw == 4 ? shader_cpu4 : shader_cpu;
+        if (vw == 1 && len >= 64) {
+            char key[64];
+            snprintf(key, sizeof key, "%s.scalar", op);
+            mvk_log_once(ctx, key, "%s: rows of %llu elements (not a multiple of 4) use scalar "
+                         "loads (slower)", op, (unsigned long long)len);
+        }
         /* 8 rows (one llvmpipe SIMD row) per workgroup when there are enough rows to keep every
          * worker thread busy; else one row per workgroup. */
         spec[0] = rows >= 64 ? 8 : 1;
