@@ -9,7 +9,9 @@
 // KC = 8 floats per u64vec4 load (needs shaderInt64, F % 8 == 0), 4 per vec4 (F % 4 == 0),
 // or 1. Lanes share nothing; the workgroup is 8 invocations (one llvmpipe SIMD row), wx of them
 // along O and 8 / wx along N (wx a push constant, so shapes share pipelines).
-// Keep TM * TN <= 256: larger private arrays gave wrong results on lavapipe 22.3.6.
+// Keep TM * TN <= 256: larger private arrays gave wrong results on lavapipe 22.3.6. The K loop
+// runs F / KC times; llvmpipe silently stops loops after 65535 iterations per invocation, so
+// linear.c sends longer F elsewhere (see engine/ops/rows.h).
 //! variant linear_cpu_k1 -DKC=1
 //! variant linear_cpu_k4 -DKC=4
 //! variant linear_cpu_k8 -DKC=8
