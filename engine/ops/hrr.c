@@ -126,6 +126,10 @@ static uint64_t workspace(const mvk_graph *g, const mvk_node *n) {
 static mvk_status record_direct(mvk_rec *r, const mvk_node *n, hrr_dims s) {
     mvk_ctx *ctx = mvk_rec_ctx(r);
     uint32_t nb = (uint32_t)MVK_CEIL_DIV(s.d, HRR_DIRECT_BLOCK), kall = s.k == 1 ? 0 : 1;
+    /* The kernel loops over D / 16 key chunks; llvmpipe stops loops at 65535 iterations. */
+    if (nb > 65535)
+        return mvk_fail(ctx, MVK_ERR_UNSUPPORTED, "hrr: D %lld is too long for the direct path; "
+                        "use MVK_HRR_FFT", (long long)s.d);
     struct { uint32_t rows, d, nb, mode; } push = {(uint32_t)s.p, (uint32_t)s.d, nb,
                                                    (uint32_t)n->p.mode};
     mvk_binding b[3] = {mvk_rec_tensor(r, n->src[0]), mvk_rec_tensor(r, n->src[1]),
