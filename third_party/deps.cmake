@@ -67,3 +67,26 @@ add_custom_command(
   DEPENDS ${VKFFT_HEADER} ${CMAKE_CURRENT_LIST_DIR}/patch_vkfft.cmake
   COMMENT "Patching a build-tree copy of vkFFT.h for C11 and glslang 12")
 add_custom_target(vkfft_header DEPENDS ${VKFFT_PATCHED_DIR}/vkFFT.h)
+
+# mimovk-cam's window (optional): GLFW. Without it mimovk-cam is built headless only.
+pkg_check_modules(GLFW QUIET glfw3)
+if(GLFW_FOUND)
+  set(MVK_CAM_WINDOW ON)
+else()
+  set(MVK_CAM_WINDOW OFF)
+  message(WARNING "mimovk: GLFW not found (Debian package 'libglfw3-dev'): mimovk-cam is built without its "
+                  "window (--headless only) and the window test is skipped. Install it or run: sudo tools/setup.sh")
+endif()
+# The window test runs the demo under Xvfb and screenshots it: Xvfb (xvfb), xwd (x11-apps),
+# xwdtopnm and pnmtopng (netpbm), xdotool (xdotool) for the keys.
+if(MIMOVK_TESTS AND MVK_CAM_WINDOW)
+  foreach(tool_pkg Xvfb:xvfb xwd:x11-apps xwdtopnm:netpbm pnmtopng:netpbm xdotool:xdotool)
+    string(REPLACE ":" ";" tp ${tool_pkg})
+    list(GET tp 0 tool)
+    list(GET tp 1 pkg)
+    find_program(MVK_TOOL_${tool} ${tool})
+    if(NOT MVK_TOOL_${tool})
+      mvk_missing("${tool} (for the mimovk-cam window test)" ${pkg})
+    endif()
+  endforeach()
+endif()
