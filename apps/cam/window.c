@@ -463,8 +463,9 @@ bool cam_window_open(const mvk_device_info *dev, int width, int height, const ch
     glfw_error[0] = 0;
     bool ok = false;
     if (!glfwInit()) {
+        const char *x = getenv("DISPLAY"), *wl = getenv("WAYLAND_DISPLAY");
         snprintf(err, errsz, "no display (%s)%s", glfw_error,
-                 getenv("DISPLAY") || getenv("WAYLAND_DISPLAY") ? "" : "; DISPLAY is not set: use --headless --out DIR");
+                 (x && *x) || (wl && *wl) ? "" : "; DISPLAY is not set: use --headless --out DIR");
         goto done;
     }
     w->glfw_up = true;
