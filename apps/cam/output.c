@@ -13,6 +13,10 @@
 bool cam_write_png(const char *path, const cam_canvas *c, char *err, size_t errsz) {
     char tmp[1100];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    /* Annotated frames are many: one fixed filter (Sub) instead of stb's per-row search over all
+     * five, and light deflate. */
+    stbi_write_png_compression_level = 2;
+    stbi_write_force_png_filter = 1;
     if (!stbi_write_png(tmp, c->w, c->h, 4, c->px, c->w * 4)) {
         snprintf(err, errsz, "%s: cannot write the PNG (%s)", tmp, strerror(errno ? errno : EIO));
         unlink(tmp);
