@@ -78,8 +78,12 @@ else()
                   "window (--headless only) and the window test is skipped. Install it or run: sudo tools/setup.sh")
 endif()
 # The window test runs the demo under Xvfb and screenshots it: Xvfb (xvfb), xwd (x11-apps),
-# xwdtopnm and pnmtopng (netpbm), xdotool (xdotool) for the keys.
+# xwdtopnm and pnmtopng (netpbm), xdotool (xdotool) for the keys, Xlib (libx11-dev) to close it.
 if(MIMOVK_TESTS AND MVK_CAM_WINDOW)
+  pkg_check_modules(X11 QUIET x11)
+  if(NOT X11_FOUND)
+    mvk_missing("Xlib (for the mimovk-cam window test)" libx11-dev)
+  endif()
   foreach(tool_pkg Xvfb:xvfb xwd:x11-apps xwdtopnm:netpbm pnmtopng:netpbm xdotool:xdotool)
     string(REPLACE ":" ";" tp ${tool_pkg})
     list(GET tp 0 tool)

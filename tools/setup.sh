@@ -1,6 +1,6 @@
 #!/bin/sh
-# Installs the Debian bookworm packages mimovk needs (clang for the fuzzers; GLFW, Xvfb, xwd, netpbm and
-# xdotool for mimovk-cam and its window test); does nothing when all are present.
+# Installs the Debian bookworm packages mimovk needs (clang for the fuzzers; GLFW, Xlib, Xvfb, xwd, netpbm
+# and xdotool for mimovk-cam and its window test); does nothing when all are present.
 # Run as root (or with sudo available). Idempotent: `make run` and `make test` call it.
 set -eu
 
@@ -13,7 +13,7 @@ mesa-vulkan-drivers vulkan-validationlayers vulkan-tools
 python3 python3-torch python3-numpy python3-tqdm
 dataset-fashion-mnist
 clang libclang-rt-14-dev
-libglfw3-dev xvfb x11-apps netpbm xdotool
+libglfw3-dev libx11-dev xvfb x11-apps netpbm xdotool
 "
 
 missing=""
