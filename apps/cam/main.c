@@ -374,12 +374,15 @@ int main(int argc, char **argv) {
     mvk_model *model = NULL;
     cam_source *src = NULL;
     cam_log log = {0};
+#ifdef MVK_CAM_WINDOW
     cam_window *win = NULL;
+#endif
     cam_queue frames;
     cam_pass_queue passes;
     cam_worker worker;
     capture cap;
     bool queues = false, cap_started = false, worker_started = false;
+    double t0 = 0, t1 = 0;
     pthread_t cap_thread, worker_thread;
     memset(&cap, 0, sizeof cap);
     memset(&worker, 0, sizeof worker);
@@ -467,13 +470,13 @@ int main(int argc, char **argv) {
     }
     cap_started = true;
 
-    double t0 = app_now();
+    t0 = app_now();
 #ifdef MVK_CAM_WINDOW
     if (!o.headless) rc = run_window(&o, win, &worker, &cap, &passes, &frames, &log, cam_source_describe(src));
     else
 #endif
         rc = run_headless(&o, &worker, &passes, &log);
-    double t1 = app_now();
+    t1 = app_now();
     atomic_store(&g_stop, true);
     if (o.headless && atomic_load(&cap.failed)) {
         fprintf(stderr, "mimovk-cam: %s\n", cap.error);
@@ -483,12 +486,6 @@ int main(int argc, char **argv) {
         fprintf(stderr, "mimovk-cam: %s\n", worker.error);
         rc = 1;
     }
-    unsigned long long images = atomic_load(&worker.images), run_ns = atomic_load(&worker.run_ns);
-    fprintf(stderr, "mimovk-cam: %llu frames classified in %llu passes, %.1f frames/s overall, %.0f inferences/s "
-                    "in the model, %llu dropped\n",
-            images, (unsigned long long)atomic_load(&worker.passes_done), images / (t1 - t0 > 0 ? t1 - t0 : 1),
-            run_ns ? images / (run_ns * 1e-9) : 0.0, (unsigned long long)frames.dropped);
-
 done:
     atomic_store(&g_stop, true);
     if (queues) {
@@ -500,6 +497,13 @@ done:
     if (cap_started || worker_started) {
         pthread_mutex_destroy(&cap.mu);
         cam_frame_free(&cap.latest);
+    }
+    if (t1 > t0) {
+        unsigned long long images = atomic_load(&worker.images), run_ns = atomic_load(&worker.run_ns);
+        fprintf(stderr, "mimovk-cam: %llu frames classified in %llu passes, %.1f frames/s overall, %.0f inferences/s "
+                        "in the model, %llu dropped\n",
+                images, (unsigned long long)atomic_load(&worker.passes_done), images / (t1 - t0),
+                run_ns ? images / (run_ns * 1e-9) : 0.0, (unsigned long long)frames.dropped);
     }
     if (log.fp && !cam_log_close(&log, err, sizeof err)) {
         fprintf(stderr, "mimovk-cam: %s\n", err);
