@@ -37,6 +37,7 @@ layout(constant_id = 24) const uint PLANE = 1; // floats per input plane (one n,
 layout(constant_id = 25) const uint COP = 4;   // row pitch of the transposed weights
 layout(constant_id = 26) const uint SEGX = 1;  // column blocks per output row
 layout(constant_id = 27) const uint KHS = 1;   // kernel rows per step: 1 or KH
+layout(constant_id = 28) const uint CARRY = 0; // stride 1, KHS 1, PR > 1: rows carried over ky
 
 #if I64
 layout(std430, binding = 0) readonly buffer X8 { u64vec4 x8[]; };
@@ -56,6 +57,34 @@ const uint IW = ICV * PV;                      // input floats held per row
 const uint RR = (PR - 1u) * STRIDE + KHS;      // input rows per step
 const uint ROWB = (HO + PR - 1u) / PR;         // row blocks per image
 const uint CO_BLOCKS = (CO + TM - 1u) / TM;
+
+// Loads input row r of the window (IW floats from offset rbase, clamped to the plane).
+#if I64
+#define LOAD_ROW_I64(r, rbase)                                                                   \
+    if (PV == 8u) {                                                                              \
+        [[unroll]] for (uint j = 0; j < ICV; j++) {                                              \
+            float f[8];                                                                          \
+            unpack8(x8[min(((rbase) >> 3) + j, (n * CI + ci) * (PLANE / 8u) + vlast)], f);       \
+            [[unroll]] for (uint e = 0; e < 8u; e++) xin[(r) * IW + 8u * j + e] = f[e];          \
+        }                                                                                        \
+    } else
+#else
+#define LOAD_ROW_I64(r, rbase)
+#endif
+#define LOAD_ROW(r, rbase)                                                                       \
+    LOAD_ROW_I64(r, rbase)                                                                       \
+    if (PV == 4u) {                                                                              \
+        [[unroll]] for (uint j = 0; j < ICV; j++) {                                              \
+            vec4 v = x4[min(((rbase) >> 2) + j, (n * CI + ci) * (PLANE / 4u) + vlast)];          \
+            xin[(r) * IW + 4u * j + 0u] = v.x;                                                   \
+            xin[(r) * IW + 4u * j + 1u] = v.y;                                                   \
+            xin[(r) * IW + 4u * j + 2u] = v.z;                                                   \
+            xin[(r) * IW + 4u * j + 3u] = v.w;                                                   \
+        }                                                                                        \
+    } else {                                                                                     \
+        [[unroll]] for (uint j = 0; j < ICV; j++)                                                \
+            xin[(r) * IW + j] = x[min((rbase) + j, (n * CI + ci) * PLANE + vlast)];              \
+    }
 
 void main() {
     uint gid = mvk_flat_index();
@@ -78,28 +107,27 @@ void main() {
 
     for (uint ci = 0; ci < CI; ci++) {
         uint pbase = (n * CI + ci) * PLANE + xoff;
+        // The input window: RR rows of IW floats, row r = input row oy0*S + r + ky0. With CARRY
+        // the window slides down one row per ky step: rows 0..RR-2 come from the last step and
+        // only row RR-1 is loaded (for ky0 = 0, rows 0..RR-2 are loaded first).
+        float xin[RR * IW];
+        if (CARRY != 0u) {
+            [[unroll]] for (uint r = 0; r + 1u < RR; r++) {
+                uint rbase = pbase + r * WP;
+                LOAD_ROW(r, rbase)
+            }
+        }
         for (uint ky0 = 0; ky0 < KH; ky0 += KHS) {
-            // RR input rows of IW floats.
-            float xin[RR * IW];
-            [[unroll]] for (uint r = 0; r < RR; r++) {
-                uint rbase = pbase + (r + ky0) * WP;
-                [[unroll]] for (uint j = 0; j < ICV; j++) {
-#if I64
-                    if (PV == 8u) {
-                        float f[8];
-                        unpack8(x8[min((rbase >> 3) + j, (n * CI + ci) * (PLANE / 8u) + vlast)], f);
-                        [[unroll]] for (uint e = 0; e < 8u; e++) xin[r * IW + 8u * j + e] = f[e];
-                    } else
-#endif
-                    if (PV == 4u) {
-                        vec4 v = x4[min((rbase >> 2) + j, (n * CI + ci) * (PLANE / 4u) + vlast)];
-                        xin[r * IW + 4u * j + 0u] = v.x;
-                        xin[r * IW + 4u * j + 1u] = v.y;
-                        xin[r * IW + 4u * j + 2u] = v.z;
-                        xin[r * IW + 4u * j + 3u] = v.w;
-                    } else {
-                        xin[r * IW + j] = x[min(rbase + j, (n * CI + ci) * PLANE + vlast)];
-                    }
+            if (CARRY != 0u) {
+                if (ky0 > 0u) {
+                    [[unroll]] for (uint i = 0; i < (RR - 1u) * IW; i++) xin[i] = xin[i + IW];
+                }
+                uint rbase = pbase + (RR - 1u + ky0) * WP;
+                LOAD_ROW(RR - 1u, rbase)
+            } else {
+                [[unroll]] for (uint r = 0; r < RR; r++) {
+                    uint rbase = pbase + (r + ky0) * WP;
+                    LOAD_ROW(r, rbase)
                 }
             }
             // KHS x KW x TM weights: transposed rows k = (ci*KH + ky)*KW + kx, channels co0...

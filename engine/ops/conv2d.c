@@ -176,7 +176,7 @@ static mvk_status bind_pre(mvk_rec *r, const mvk_conv_desc *d, mvk_binding *out,
 
 /* ---- kernel configuration --------------------------------------------------------------------- */
 
-enum { SPEC_COMMON = 17, SPEC_MAX = 28 };
+enum { SPEC_COMMON = 17, SPEC_MAX = 29 };
 
 /* Spec constants 3..16, shared by both kernels. `flat` views a 1x1/stride-1/no-padding conv
  * over flattened pixels (H*W in one row). */
@@ -211,6 +211,7 @@ typedef struct cpu_cfg {
     uint32_t wp, hp, segx;   /* input rows: pitch, rows per plane; column blocks per row */
     uint32_t cop;            /* row pitch of the transposed weights */
     uint32_t khs;            /* kernel rows per step (1 or kh) */
+    uint32_t carry;          /* input rows carried across ky steps (stride 1, pr > 1) */
     uint32_t wg;
     bool i64;
 } cpu_cfg;
@@ -222,9 +223,10 @@ static bool has_prologue(const mvk_conv_desc *d) {
 
 static uint32_t round_up32(uint64_t v, uint64_t a) { return (uint32_t)((v + a - 1) / a * a); }
 
-/* Fills the geometry of block (tm, pr, pc) and returns its estimated cost in cycles (per-lane
- * loads ~25 cycles each, an 8-wide FMA ~1.5 cycles, see conv2d_cpu.comp), or -1 if it does not
- * fit the private-array budget. */
+/* Fills the geometry of block (tm, pr, pc) and returns its estimated cost in cycles per image
+ * (per-lane loads ~40 cycles each, an 8-wide FMA ~1.5 cycles, see conv2d_cpu.comp; calibrated
+ * on the WideResNet shapes with lavapipe 22.3), or -1 if it does not fit the private-array
+ * budget. */
 static double cpu_try(const mvk_conv_desc *d, cpu_cfg *c, uint32_t tm, uint32_t pr, uint32_t pc) {
     uint32_t s = (uint32_t)d->stride, kw = (uint32_t)d->kw;
     uint32_t segx = (uint32_t)MVK_CEIL_DIV(c->staged ? d->wo : d->h * d->w, pc);
@@ -234,14 +236,19 @@ static double cpu_try(const mvk_conv_desc *d, cpu_cfg *c, uint32_t tm, uint32_t 
     uint32_t icv = (uint32_t)MVK_CEIL_DIV(iw, c->pv);
     uint32_t wv = c->i64 && tm % 8 == 0 ? 8 : 4;
     uint64_t acc = (uint64_t)tm * pr * pc, body = acc * kw;
-    uint64_t priv = acc + (uint64_t)pr * icv * c->pv + (uint64_t)kw * tm;
+    uint32_t rr = (pr - 1) * s + 1; /* window rows (one kernel row per step) */
+    uint64_t priv = acc + (uint64_t)rr * icv * c->pv + (uint64_t)kw * tm;
     if (acc > 256 || body > 1024 || priv > 400) return -1;
     /* Per image: the choice must not depend on the batch (a push constant, so that pipelines
      * are shared across batch sizes). */
     double lanes = (double)MVK_CEIL_DIV(d->co, tm) * (double)MVK_CEIL_DIV(c->staged ? d->ho : 1, pr) *
                    segx;
     double steps = (double)d->ci * d->kh;
-    double per_step = 25.0 * ((double)pr * icv + (double)kw * tm / wv) + 1.5 / 8 * body + 10;
+    /* Stride 1 carries the window over ky: one new row per step, rr - 1 more per channel. */
+    c->carry = s == 1 && pr > 1 && d->kh > 1;
+    double rows = c->carry ? 1.0 + (double)(rr - 1) / d->kh : rr;
+    double per_step = 40.0 * (rows * icv + (double)kw * tm / wv) + 1.5 / 8 * body + 10 +
+                      (c->carry ? 0.4 * (rr - 1) * icv * c->pv : 0);
     c->tm = tm;
     c->pr = pr;
     c->pc = pc;
@@ -252,8 +259,9 @@ static double cpu_try(const mvk_conv_desc *d, cpu_cfg *c, uint32_t tm, uint32_t 
     double groups = lanes / 8;
     double run = lanes * steps * per_step * (groups < 8 ? 8 / groups : 1);
     /* llvmpipe JIT-compiles a pipeline at its first dispatch, ~3.5 ms per unrolled FMA of the
-     * body: charged as if spread over 500 runs, so that small convs get small bodies. */
-    return run + (double)body * 3.5e-3 * 4.6e9 / 500;
+     * body: charged as if spread over 500 runs of 8 images, so that small convs (tests) get
+     * small bodies while the large ones are chosen for speed. */
+    return run + (double)body * 3.5e-3 * 4.6e9 / 4000;
 }
 
 /* Blocking for the CPU kernel: the cheapest candidate by the cost model. */
@@ -264,7 +272,6 @@ static cpu_cfg cpu_config(mvk_ctx *ctx, const mvk_conv_desc *d) {
     c.staged = !(d->kh == 1 && d->kw == 1 && d->stride == 1 && d->pad == 0 && !has_prologue(d) &&
                  hw % 4 == 0);
     c.pv = c.i64 && (c.staged || hw % 8 == 0) ? 8 : 4;
-    c.cop = round_up32((uint64_t)d->co, 8);
     c.fastk = k % 4 == 0;
     if (c.staged) {
         c.fastx = d->w % 4 == 0 && d->pad <= 4;
@@ -284,8 +291,9 @@ static cpu_cfg cpu_config(mvk_ctx *ctx, const mvk_conv_desc *d) {
         uint32_t tm = tms[i];
         if (tm > 4 && (uint64_t)tm / 2 >= (uint64_t)d->co) continue;
         for (uint32_t pr = 1; pr <= (c.staged ? 8u : 1u); pr++)
-            for (uint32_t pc = 4; pc <= 64; pc += 4) {
-                if (pc > wo && pc != round_up32(wo, 4)) continue;
+            for (uint32_t i4 = 1; i4 <= 17; i4++) {
+                uint32_t pc = i4 < 17 ? 4 * i4 : wo; /* multiples of 4, or one block per row */
+                if (pc > 64 || (pc > wo && pc != round_up32(wo, 4))) continue;
                 cpu_cfg t = c;
                 double cost = cpu_try(d, &t, tm, pr, pc);
                 if (cost >= 0 && (best < 0 || cost < best)) {
@@ -312,7 +320,10 @@ static cpu_cfg cpu_config(mvk_ctx *ctx, const mvk_conv_desc *d) {
         cpu_cfg t = c;
         if (cpu_try(d, &t, tm, c.staged ? pr : 1, pcc) >= 0) c = t;
         c.khs = khs > 1 ? (uint32_t)d->kh : 1;
+        if (c.khs > 1) c.carry = 0;
     }
+    /* Weight rows hold whole channel blocks: the last block's loads stay in its row. */
+    c.cop = round_up32((uint64_t)d->co, c.tm > 8 ? c.tm : 8);
     if (c.staged) {
         c.hp = (uint32_t)((MVK_CEIL_DIV(d->ho, c.pr) * c.pr - 1) * d->stride + d->kh);
         c.wp = round_up32((uint64_t)(c.segx - 1) * c.pc * d->stride + c.icv * c.pv, 8);
@@ -460,11 +471,12 @@ mvk_status mvk_conv_record(mvk_rec *r, const mvk_conv_desc *d) {
         spec[25] = c.cop;
         spec[26] = c.segx;
         spec[27] = c.khs;
+        spec[28] = c.carry;
         uint64_t rows = c.staged ? (uint64_t)MVK_CEIL_DIV(d->ho, c.pr) : 1;
         uint64_t inv = (uint64_t)MVK_CEIL_DIV(d->co, c.tm) * d->n * rows * c.segx;
         mvk_split_groups(ctx, MVK_CEIL_DIV(inv, c.wg), &gx, &gy);
         return mvk_rec_dispatch(r, c.i64 ? MVK_SHADER_conv2d_cpu_i64 : MVK_SHADER_conv2d_cpu, spec,
-                                28, b, 7, &push, sizeof push, gx, gy, 1);
+                                29, b, 7, &push, sizeof push, gx, gy, 1);
     }
     gpu_cfg c = gpu_config(ctx);
     common_spec(d, false, spec);
