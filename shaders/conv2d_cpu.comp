@@ -38,6 +38,7 @@ layout(constant_id = 25) const uint COP = 4;   // row pitch of the transposed we
 layout(constant_id = 26) const uint SEGX = 1;  // column blocks per output row
 layout(constant_id = 27) const uint KHS = 1;   // kernel rows per step: 1 or KH
 layout(constant_id = 28) const uint CARRY = 0; // stride 1, KHS 1, PR > 1: rows carried over ky
+layout(constant_id = 29) const uint CIU = 1;   // 1x1 kernels: input channels per step (divides CI)
 
 #if I64
 layout(std430, binding = 0) readonly buffer X8 { u64vec4 x8[]; };
@@ -105,7 +106,9 @@ void main() {
     float acc[TM * PR * PC];
     [[unroll]] for (uint i = 0; i < TM * PR * PC; i++) acc[i] = 0.0;
 
-    for (uint ci = 0; ci < CI; ci++) {
+    for (uint ci0 = 0; ci0 < CI; ci0 += CIU)
+    [[unroll]] for (uint cu = 0; cu < CIU; cu++) {
+        uint ci = ci0 + cu;
         uint pbase = (n * CI + ci) * PLANE + xoff;
         // The input window: RR rows of IW floats, row r = input row oy0*S + r + ky0. With CARRY
         // the window slides down one row per ky step: rows 0..RR-2 come from the last step and
