@@ -270,6 +270,9 @@ static cpu_cfg cpu_config(mvk_ctx *ctx, const mvk_conv_desc *d) {
     cpu_cfg c = {.wg = 32};
     int64_t hw = d->h * d->w, k = d->ci * d->kh * d->kw;
     c.i64 = ctx->shader_int64;
+    if (!c.i64)
+        mvk_log_once(ctx, "conv2d.cpu.i64", "conv2d: the device has no shaderInt64: 4-float loads "
+                     "instead of 8 (slower path)");
     c.staged = !(d->kh == 1 && d->kw == 1 && d->stride == 1 && d->pad == 0 && !has_prologue(d) &&
                  hw % 4 == 0);
     c.pv = c.i64 && (c.staged || hw % 8 == 0) ? 8 : 4;
