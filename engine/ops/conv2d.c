@@ -440,10 +440,10 @@ mvk_status mvk_conv_record(mvk_rec *r, const mvk_conv_desc *d) {
         spec[17] = c.cop;
         uint64_t k = (uint64_t)d->ci * d->kh * d->kw;
         bool w8 = c.i64 && k % 8 == 0; /* 8 x 8 blocks of u64vec4 loads and stores */
-        spec[18] = w8 ? 2 : c.fastk;
+        spec[18] = w8 ? 0 : c.fastk;
         uint64_t blocks = w8 ? k / 8 * (c.cop / 8) : MVK_CEIL_DIV(k, 4) * (c.cop / 4);
         mvk_split_groups(ctx, MVK_CEIL_DIV(blocks, 64), &gx, &gy);
-        MVK_TRY(mvk_rec_dispatch(r, w8 ? MVK_SHADER_conv2d_wpack_i64 : MVK_SHADER_conv2d_wpack, spec,
+        MVK_TRY(mvk_rec_dispatch(r, w8 ? MVK_SHADER_conv2d_wpack8 : MVK_SHADER_conv2d_wpack, spec,
                                  19, wb, 3, &push, sizeof push, gx, gy, 1));
         if (c.staged) {
             /* Stage the activated, zero-padded input. */
