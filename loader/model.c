@@ -502,9 +502,9 @@ static mvk_status parse_model(mvk_model *m, const mvk_st_file *fp, uint64_t *wei
             s = mvk_fail(ctx, MVK_ERR_FORMAT, "graph: format_version must be 1");
     }
     if (s == MVK_OK) {
-        m->ntensors = f.ntensors;
         m->tensors = mvk_calloc((size_t)f.ntensors + 1, sizeof *m->tensors);
         if (!m->tensors) s = mvk_fail(ctx, MVK_ERR_OUT_OF_HOST_MEMORY, "tensor table");
+        else m->ntensors = f.ntensors;
         for (int i = 0; s == MVK_OK && i < f.ntensors; i++) {
             file_tensor *t = &m->tensors[i];
             t->offset = UINT64_MAX;
