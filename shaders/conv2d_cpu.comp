@@ -39,10 +39,21 @@ layout(constant_id = 26) const uint SEGX = 1;  // column blocks per output row
 layout(constant_id = 27) const uint KHS = 1;   // kernel rows per step: 1 or KH
 layout(constant_id = 28) const uint CARRY = 0; // stride 1, KHS 1, PR > 1: rows carried over ky
 layout(constant_id = 29) const uint CIU = 1;   // 1x1 kernels: input channels per step (divides CI)
+layout(constant_id = 30) const uint VST = 1;   // outputs per store: 1, 2, 4, 8 (2 and 8 need I64);
+                                               // divides PC and WO (blocks are aligned to it)
 
 #if I64
 layout(std430, binding = 0) readonly buffer X8 { u64vec4 x8[]; };
 layout(std430, binding = 1) readonly buffer W8 { u64vec4 w8[]; };
+layout(std430, binding = 2) writeonly buffer Y8 { u64vec4 y8[]; };
+layout(std430, binding = 2) writeonly buffer Y2 { uint64_t y2[]; };
+layout(std430, binding = 2) writeonly buffer Y4 { u64vec2 y4q[]; };
+layout(std430, binding = 3) readonly buffer R8 { u64vec4 r8[]; };
+layout(std430, binding = 3) readonly buffer R2 { uint64_t r2[]; };
+layout(std430, binding = 3) readonly buffer R4 { u64vec2 r4q[]; };
+
+uint64_t pack2(float a, float b) { return packUint2x32(uvec2(floatBitsToUint(a), floatBitsToUint(b))); }
+vec2 unpack2(uint64_t t) { return uintBitsToFloat(unpackUint2x32(t)); }
 
 void unpack8(u64vec4 t, out float f[8]) {
     uvec2 a = unpackUint2x32(t.x), b = unpackUint2x32(t.y);
@@ -52,6 +63,9 @@ void unpack8(u64vec4 t, out float f[8]) {
     f[4] = uintBitsToFloat(c.x); f[5] = uintBitsToFloat(c.y);
     f[6] = uintBitsToFloat(d.x); f[7] = uintBitsToFloat(d.y);
 }
+#else
+layout(std430, binding = 2) writeonly buffer Y4 { vec4 y4v[]; };
+layout(std430, binding = 3) readonly buffer R4 { vec4 r4v[]; };
 #endif
 
 const uint IW = ICV * PV;                      // input floats held per row
@@ -179,17 +193,71 @@ void main() {
         }
     }
 
+    // Epilogue: y = act(acc + bias); out = scale*y + residual, VST outputs per store (and per
+    // residual load) along the output row: stores are per-lane loops too.
     uint ob = n * CO * HOWO;
-    [[unroll]] for (uint r = 0; r < PR; r++) {
-        uint oy = oy0 + r;
-        if (oy >= HO) break;
-        [[unroll]] for (uint p = 0; p < PC; p++) {
-            uint ox = ox0 + p;
-            if (ox >= WO) break;
-            [[unroll]] for (uint m = 0; m < TM; m++) {
-                uint co = co0 + m;
-                if (co >= CO) break;
-                store_out(ob + co * HOWO + oy * WO + ox, co, acc[(m * PR + r) * PC + p]);
+    [[unroll]] for (uint m = 0; m < TM; m++) {
+        uint co = co0 + m;
+        if (co >= CO) break;
+        float bi = HAS_BIAS ? bias[co] : 0.0;
+        float ap = HAS_ACT_PARAM ? act_param[co] : 0.0;
+        [[unroll]] for (uint r = 0; r < PR; r++) {
+            uint oy = oy0 + r;
+            if (oy >= HO) break;
+            uint o0 = ob + co * HOWO + oy * WO + ox0;
+            [[unroll]] for (uint g = 0; g < PC / VST; g++) {
+                if (ox0 + g * VST >= WO) break; // groups are wholly inside or outside
+                float v[8]; // VST used (8: glslang checks indices against the default VST)
+                [[unroll]] for (uint e = 0; e < VST; e++)
+                    v[e] = mvk_act(ACT, acc[(m * PR + r) * PC + g * VST + e] + bi, ap);
+                uint o = o0 + g * VST;
+                if (VST == 1u) {
+                    if (HAS_RES) v[0] = pc.scale * v[0] + res[o];
+                    y[o] = v[0];
+                }
+#if I64
+                if (VST == 2u) {
+                    if (HAS_RES) {
+                        vec2 t = unpack2(r2[o >> 1]);
+                        v[0] = pc.scale * v[0] + t.x;
+                        v[1] = pc.scale * v[1] + t.y;
+                    }
+                    y2[o >> 1] = pack2(v[0], v[1]);
+                }
+                if (VST == 4u) {
+                    if (HAS_RES) {
+                        u64vec2 t = r4q[o >> 2];
+                        vec2 a = unpack2(t.x), b = unpack2(t.y);
+                        v[0] = pc.scale * v[0] + a.x;
+                        v[1] = pc.scale * v[1] + a.y;
+                        v[2] = pc.scale * v[2] + b.x;
+                        v[3] = pc.scale * v[3] + b.y;
+                    }
+                    y4q[o >> 2] = u64vec2(pack2(v[0], v[1]), pack2(v[2], v[3]));
+                }
+                if (VST == 8u) {
+                    if (HAS_RES) {
+                        u64vec4 t = r8[o >> 3];
+                        vec2 a = unpack2(t.x), b = unpack2(t.y), c = unpack2(t.z), d = unpack2(t.w);
+                        v[0] = pc.scale * v[0] + a.x;
+                        v[1] = pc.scale * v[1] + a.y;
+                        v[2] = pc.scale * v[2] + b.x;
+                        v[3] = pc.scale * v[3] + b.y;
+                        v[4] = pc.scale * v[4] + c.x;
+                        v[5] = pc.scale * v[5] + c.y;
+                        v[6] = pc.scale * v[6] + d.x;
+                        v[7] = pc.scale * v[7] + d.y;
+                    }
+                    y8[o >> 3] = u64vec4(pack2(v[0], v[1]), pack2(v[2], v[3]), pack2(v[4], v[5]),
+                                         pack2(v[6], v[7]));
+                }
+#else
+                if (VST == 4u) {
+                    vec4 t = vec4(v[0], v[1], v[2], v[3]);
+                    if (HAS_RES) t = pc.scale * t + r4v[o >> 2];
+                    y4v[o >> 2] = t;
+                }
+#endif
             }
         }
     }

@@ -136,7 +136,8 @@ static void test_epilogue(void **s) {
     run_case(&c);
 }
 
-/* Everything at once, as in a MIMONet block: affine+prelu in, bias+prelu out, residual. */
+/* Everything at once, as in a MIMONet block: affine+prelu in, bias+prelu out, residual
+ * (output rows of 9, 14, 64 (flattened 1x1) and 12: stores of 1, 2, 8 and 4 outputs). */
 static void test_fused_all(void **s) {
     (void)s;
     const conv_case cases[] = {
@@ -149,6 +150,9 @@ static void test_fused_all(void **s) {
         {.n = 1, .ci = 4, .h = 8, .w = 8, .co = 9, .k = 1, .stride = 1, .bias = true,
          .pre_affine = true, .residual = true, .pre_act = MVK_ACT_GELU, .act = MVK_ACT_RELU,
          .scale = 1.0f},
+        /* rows of 12: 4-wide stores and residual loads */
+        {.n = 2, .ci = 8, .h = 12, .w = 12, .co = 6, .k = 3, .stride = 1, .pad = 1, .bias = true,
+         .residual = true, .act = MVK_ACT_PRELU, .scale = 0.5f},
     };
     run_cases(cases, MVK_ARRAY_LEN(cases));
 }

@@ -176,7 +176,7 @@ static mvk_status bind_pre(mvk_rec *r, const mvk_conv_desc *d, mvk_binding *out,
 
 /* ---- kernel configuration --------------------------------------------------------------------- */
 
-enum { SPEC_COMMON = 17, SPEC_MAX = 30 };
+enum { SPEC_COMMON = 17, SPEC_MAX = 31 };
 
 /* Spec constants 3..16, shared by both kernels. `flat` views a 1x1/stride-1/no-padding conv
  * over flattened pixels (H*W in one row). */
@@ -213,6 +213,7 @@ typedef struct cpu_cfg {
     uint32_t khs;            /* kernel rows per step (1 or kh) */
     uint32_t carry;          /* input rows carried across ky steps (stride 1, pr > 1) */
     uint32_t ciu;            /* 1x1: input channels per step */
+    uint32_t vst;            /* outputs per store */
     uint32_t wg;
     bool i64;
 } cpu_cfg;
@@ -323,6 +324,11 @@ static cpu_cfg cpu_config(mvk_ctx *ctx, const mvk_conv_desc *d) {
     if (d->kh == 1 && d->kw == 1)
         for (uint32_t u = 4; u > 1 && c.ciu == 1; u /= 2)
             if (d->ci % u == 0 && (uint64_t)c.tm * c.pr * c.pc * u <= 1024) c.ciu = u;
+    /* Outputs per store: the widest that divides the block and the (flattened) output row. */
+    uint32_t row = c.staged ? (uint32_t)d->wo : (uint32_t)hw;
+    c.vst = 1;
+    for (uint32_t v = c.i64 ? 8 : 4; v > 1 && c.vst == 1; v /= 2)
+        if ((c.i64 || v == 4) && c.pc % v == 0 && row % v == 0) c.vst = v;
     /* Development override: MIMOVK_CONV_CPU="tm,pr,pc,khs". */
     const char *e = getenv("MIMOVK_CONV_CPU");
     unsigned tm, pr, pcc, khs;
@@ -485,11 +491,12 @@ mvk_status mvk_conv_record(mvk_rec *r, const mvk_conv_desc *d) {
         spec[27] = c.khs;
         spec[28] = c.carry;
         spec[29] = c.ciu;
+        spec[30] = c.vst;
         uint64_t rows = c.staged ? (uint64_t)MVK_CEIL_DIV(d->ho, c.pr) : 1;
         uint64_t inv = (uint64_t)MVK_CEIL_DIV(d->co, c.tm) * d->n * rows * c.segx;
         mvk_split_groups(ctx, MVK_CEIL_DIV(inv, c.wg), &gx, &gy);
         return mvk_rec_dispatch(r, c.i64 ? MVK_SHADER_conv2d_cpu_i64 : MVK_SHADER_conv2d_cpu, spec,
-                                30, b, 7, &push, sizeof push, gx, gy, 1);
+                                31, b, 7, &push, sizeof push, gx, gy, 1);
     }
     gpu_cfg c = gpu_config(ctx);
     common_spec(d, false, spec);
