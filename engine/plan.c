@@ -441,7 +441,7 @@ static mvk_status host_ptr(mvk_plan *p, mvk_tensor_id t, uint64_t count, bool wr
 
 mvk_status mvk_plan_write(mvk_plan *p, mvk_tensor_id t, const float *data, uint64_t count) {
     if (!p || !data) return MVK_ERR_INVALID_ARG;
-    float *dst;
+    float *dst = NULL;
     MVK_TRY(host_ptr(p, t, count, true, &dst));
     memcpy(dst, data, count * 4);
     return MVK_OK;
@@ -449,7 +449,7 @@ mvk_status mvk_plan_write(mvk_plan *p, mvk_tensor_id t, const float *data, uint6
 
 mvk_status mvk_plan_read(mvk_plan *p, mvk_tensor_id t, float *data, uint64_t count) {
     if (!p || !data) return MVK_ERR_INVALID_ARG;
-    float *src;
+    float *src = NULL;
     MVK_TRY(host_ptr(p, t, count, false, &src));
     memcpy(data, src, count * 4);
     return MVK_OK;

@@ -77,7 +77,7 @@ static void count_cache_log(void *user, mvk_log_level lvl, const char *msg) {
 }
 
 static void run_chain(mvk_ctx *ctx) {
-    mvk_tensor_id in, out;
+    mvk_tensor_id in = -1, out = -1;
     mvk_graph *g = scale_chain(ctx, 100, 2, &in, &out);
     assert_non_null(g);
     mvk_plan *plan;
@@ -157,7 +157,7 @@ static void test_arena_reuse(void **s) {
     (void)s;
     mvk_ctx *ctx = mt_ctx(0);
     const int64_t n = 1 << 18; /* 1 MiB per tensor */
-    mvk_tensor_id in, out;
+    mvk_tensor_id in = -1, out = -1;
     mvk_graph *g = scale_chain(ctx, n, 12, &in, &out);
     assert_non_null(g);
     mvk_plan *plan;
@@ -212,7 +212,7 @@ static void test_storage_range_limit(void **s) {
     mvk_ctx *ctx = mt_ctx(0);
     uint64_t range = mvk_ctx_device(ctx)->max_storage_buffer_range;
     if (range > (1ull << 31)) skip(); /* too large to provoke here */
-    mvk_tensor_id in, out;
+    mvk_tensor_id in = -1, out = -1;
     mvk_graph *g = scale_chain(ctx, (int64_t)(range / 4 + 1), 1, &in, &out);
     assert_non_null(g);
     mvk_plan *plan = NULL;
@@ -276,7 +276,7 @@ static void test_profile(void **s) {
         mvk_ctx_destroy(ctx);
         skip();
     }
-    mvk_tensor_id in, out;
+    mvk_tensor_id in = -1, out = -1;
     mvk_graph *g = scale_chain(ctx, 1000, 3, &in, &out);
     mvk_plan *plan;
     assert_int_equal(mvk_plan_create(ctx, g, &plan), MVK_OK);
