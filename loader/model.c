@@ -389,13 +389,14 @@ static mvk_status parse_input(mvk_model *m, const cJSON *root) {
         if (nl < 1 || nl > 100000) return mvk_fail(ctx, MVK_ERR_FORMAT, "graph: input.labels must be a list of names");
         m->labels = mvk_calloc((size_t)nl, sizeof *m->labels);
         if (!m->labels) return mvk_fail(ctx, MVK_ERR_OUT_OF_HOST_MEMORY, "labels");
+        /* Counted before the names are copied, so a failure part-way frees the ones made. */
+        m->info.num_classes = nl;
         int i = 0;
         for (const cJSON *v = labels->child; v; v = v->next, i++) {
             if (!cJSON_IsString(v)) return mvk_fail(ctx, MVK_ERR_FORMAT, "graph: input.labels[%d] is not a string", i);
             if (!(m->labels[i] = mvk_strdup(v->valuestring)))
                 return mvk_fail(ctx, MVK_ERR_OUT_OF_HOST_MEMORY, "labels");
         }
-        m->info.num_classes = nl;
         m->info.labels = (const char *const *)m->labels;
     }
     return MVK_OK;

@@ -165,8 +165,14 @@ static void test_soak(void **s) {
     printf("  soak: %d inferences, RSS %ld -> %ld KiB, device memory %llu -> %llu bytes\n", total, rss_warm, rss_end,
            (unsigned long long)dev_warm, (unsigned long long)dev_end);
     assert_int_equal(dev_end, dev_warm);
+#if defined(__SANITIZE_ADDRESS__)
+    /* AddressSanitizer keeps freed memory in quarantine, so RSS grows by design; LeakSanitizer
+     * checks the host side in that build instead. */
+    (void)rss_end;
+#else
     /* Allow a page or two of allocator noise, not growth per call (9000 calls). */
     assert_true(rss_end - rss_warm < 512);
+#endif
     mvk_model_destroy(m);
 }
 
