@@ -7,11 +7,9 @@
 
 static mvk_status shape(const mvk_graph *g, const mvk_node *n, int *ndim, int64_t ne[4], char *msg,
                         size_t msgsz) {
-    const mvk_tensor *x = mvk_graph_tensor(g, n->src[0]);
-    if (!x) return snprintf(msg, msgsz, "needs x (..., D) in slot 0"), MVK_ERR_INVALID_ARG;
-    for (int s = 1; s < MVK_MAX_SRC; s++)
-        if (n->src[s] >= 0)
-            return snprintf(msg, msgsz, "slot %d is not used (only x in slot 0)", s), MVK_ERR_INVALID_ARG;
+    const mvk_tensor *x;
+    mvk_status st = mvk_rows_x_only(g, n, "(..., D)", &x, msg, msgsz);
+    if (st != MVK_OK) return st;
     if (x->ne[x->ndim - 1] > (1 << 24))
         return snprintf(msg, msgsz, "D = %lld: indices above 2^24 are not exact as floats",
                         (long long)x->ne[x->ndim - 1]), MVK_ERR_UNSUPPORTED;

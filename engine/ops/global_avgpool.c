@@ -5,11 +5,9 @@
 
 static mvk_status shape(const mvk_graph *g, const mvk_node *n, int *ndim, int64_t ne[4], char *msg,
                         size_t msgsz) {
-    const mvk_tensor *x = mvk_graph_tensor(g, n->src[0]);
-    if (!x) return snprintf(msg, msgsz, "needs x (N, C, H, W) in slot 0"), MVK_ERR_INVALID_ARG;
-    for (int s = 1; s < MVK_MAX_SRC; s++)
-        if (n->src[s] >= 0)
-            return snprintf(msg, msgsz, "slot %d is not used (only x in slot 0)", s), MVK_ERR_INVALID_ARG;
+    const mvk_tensor *x;
+    mvk_status st = mvk_rows_x_only(g, n, "(N, C, H, W)", &x, msg, msgsz);
+    if (st != MVK_OK) return st;
     if (x->ndim < 3)
         return snprintf(msg, msgsz, "x %s has %d dimensions; it must be (N, C, H, W) or (N, C, L)",
                         x->name, x->ndim), MVK_ERR_SHAPE;

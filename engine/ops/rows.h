@@ -26,6 +26,17 @@ static inline uint32_t mvk_rows_pow2(uint64_t v, uint32_t cap) {
     return p;
 }
 
+/* The check of the ops that read x alone: x in slot 0 (described by `what`), no other slot. */
+static inline mvk_status mvk_rows_x_only(const mvk_graph *g, const mvk_node *n, const char *what,
+                                         const mvk_tensor **x, char *msg, size_t msgsz) {
+    *x = mvk_graph_tensor(g, n->src[0]);
+    if (!*x) return snprintf(msg, msgsz, "needs x %s in slot 0", what), MVK_ERR_INVALID_ARG;
+    for (int s = 1; s < MVK_MAX_SRC; s++)
+        if (n->src[s] >= 0)
+            return snprintf(msg, msgsz, "slot %d is not used (only x in slot 0)", s), MVK_ERR_INVALID_ARG;
+    return MVK_OK;
+}
+
 /* Product of all dims but the last (the rows of a last-axis op). */
 static inline int64_t mvk_rows_outer(const mvk_tensor *x) {
     int64_t r = 1;
