@@ -81,7 +81,7 @@ int cmd_eval(int argc, char **argv) {
             goto done;
         }
     }
-    double acc[MVK_MAX_N];
+    double acc[MVK_MAX_N], ref[MVK_MAX_N];
     for (int k = 0; k < nn; k++) {
         char label[32];
         snprintf(label, sizeof label, "n = %d", ns[k]);
@@ -105,16 +105,28 @@ int cmd_eval(int argc, char **argv) {
             correct += best == labels.data[i];
         }
         acc[k] = (double)correct / count;
+        /* PyTorch's own accuracy, recorded by the exporter, compares only over the same images. */
+        ref[k] = -1;
+        for (int j = 0; j < info->n_valid; j++)
+            if (info->valid_n[j] == ns[k] && info->reference_images == count) ref[k] = info->reference_accuracy[j];
     }
     if (json) {
         printf("{\"model\": %s, \"device\": %s, \"results\": [", app_json_str(info->name),
                app_json_str(mvk_ctx_device(ctx)->name));
-        for (int k = 0; k < nn; k++)
-            printf("%s{\"n\": %d, \"accuracy\": %.6f, \"images\": %d}", k ? ", " : "", ns[k], acc[k], count);
+        for (int k = 0; k < nn; k++) {
+            printf("%s{\"n\": %d, \"accuracy\": %.6f, \"images\": %d", k ? ", " : "", ns[k], acc[k], count);
+            if (ref[k] >= 0) printf(", \"pytorch_accuracy\": %.6f", ref[k]);
+            printf("}");
+        }
         printf("]}\n");
     } else {
-        printf("%s on %s, %d images\n%4s %10s\n", info->name, mvk_ctx_device(ctx)->name, count, "n", "accuracy");
-        for (int k = 0; k < nn; k++) printf("%4d %9.2f%%\n", ns[k], 100 * acc[k]);
+        printf("%s on %s, %d images\n%4s %10s %10s %9s\n", info->name, mvk_ctx_device(ctx)->name, count, "n",
+               "accuracy", "PyTorch", "delta");
+        for (int k = 0; k < nn; k++) {
+            printf("%4d %9.2f%%", ns[k], 100 * acc[k]);
+            if (ref[k] >= 0) printf(" %9.2f%% %+8.2f\n", 100 * ref[k], 100 * (acc[k] - ref[k]));
+            else printf(" %10s %9s\n", "-", "-");
+        }
     }
     rc = 0;
 done:

@@ -26,23 +26,31 @@ for m in "$BASE" "$MIMO"; do
 done
 [ "$found" = 1 ] || { echo "make run: no shipped model in models/" >&2; exit 1; }
 /usr/bin/python3 - "$tmp" <<'PY'
-import json, sys, os, glob
+import json, sys, os
 d = sys.argv[1]
-rows, base_ips, device = [], None, ""
+rows, base_ips, device, bad = [], None, "", []
 for name in ("fmnist-wrn16", "fmnist-mimoconv16"):
     e, b = (os.path.join(d, f"{name}.{k}.json") for k in ("eval", "bench"))
     if not os.path.exists(e):
         continue
     ev, be = json.load(open(e)), json.load(open(b))
     device = f"{be['device']} ({be['kernels']} kernels)"
-    acc = {r["n"]: r["accuracy"] for r in ev["results"]}
+    res = {r["n"]: r for r in ev["results"]}
     for r in be["results"]:
-        rows.append((ev["model"], r["n"], acc[r["n"]], r["images_per_s"], r["speedup"]))
+        er = res[r["n"]]
+        pt = er.get("pytorch_accuracy")
+        if pt is not None and abs(er["accuracy"] - pt) > 0.0005 + 1e-9:
+            bad.append(f"{ev['model']} n={r['n']}: mimovk {100 * er['accuracy']:.2f} % vs PyTorch {100 * pt:.2f} %")
+        rows.append((ev["model"], r["n"], er["accuracy"], pt, r["images_per_s"], r["speedup"]))
         if name == "fmnist-wrn16":
             base_ips = r["images_per_s"]
 print(f"\nFashion-MNIST test set (10000 images) on {device}")
-print(f"{'model':<22}{'n':>3}{'accuracy':>11}{'images/s':>11}{'vs n=1':>9}{'vs baseline':>13}")
-for model, n, a, ips, sp in rows:
+print(f"{'model':<22}{'n':>3}{'accuracy':>11}{'PyTorch':>10}{'images/s':>11}{'vs n=1':>9}{'vs baseline':>13}")
+for model, n, a, pt, ips, sp in rows:
     vb = f"{ips / base_ips:>12.2f}x" if base_ips else f"{'-':>13}"
-    print(f"{model:<22}{n:>3}{100 * a:>10.2f}%{ips:>11.1f}{sp:>8.2f}x{vb}")
+    pts = f"{100 * pt:>9.2f}%" if pt is not None else f"{'-':>10}"
+    print(f"{model:<22}{n:>3}{100 * a:>10.2f}%{pts}{ips:>11.1f}{sp:>8.2f}x{vb}")
+if bad:
+    print("make run: mimovk and PyTorch differ by more than 0.05 points:\n  " + "\n  ".join(bad), file=sys.stderr)
+    sys.exit(1)
 PY
