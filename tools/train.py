@@ -227,6 +227,9 @@ def main():
     ap.add_argument("--out", default=None, help="run directory (default runs/<name>)")
     ap.add_argument("--name", default=None, help="run name (default derived from model)")
     ap.add_argument("--resume", action="store_true", help="continue from the checkpoint if present")
+    ap.add_argument("--init-from", default=None, metavar="CKPT",
+                    help="start from the weights (and BN statistics) of this checkpoint, with a fresh "
+                         "optimizer and schedule: a second, fine-tuning stage after a finished run")
     ap.add_argument("--ckpt-minutes", type=float, default=10.0)
     ap.add_argument("--eval-limit", type=int, default=10000, help="test images for per-epoch eval")
     ap.add_argument("--eval-every", type=int, default=1)
@@ -287,6 +290,12 @@ def main():
              "epoch_gnorm_sum": 0.0, "epoch_gnorm_cnt": 0, "epoch_skipped": 0,
              "epoch_loss_sum": 0.0, "epoch_loss_cnt": 0, "epoch_n_counts": {}, "history": [],
              "train_seconds": 0.0}
+    if a.init_from and not os.path.exists(ckpt_path):
+        init = torch.load(a.init_from, map_location="cpu")
+        model.load_state_dict(init.get("model_state_dict", init))  # strict: same architecture
+        print(f"initialised from {a.init_from}", flush=True)
+    if a.init_from:
+        config["init_from"] = os.path.basename(a.init_from)
     if os.path.exists(ckpt_path):
         if not a.resume:
             raise SystemExit(f"{ckpt_path} exists; pass --resume to continue it")
