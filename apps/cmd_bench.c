@@ -10,7 +10,8 @@ static int usage(int rc) {
     fprintf(rc ? stderr : stdout,
             "usage: mimovk bench MODEL [--n 1,2,4] [--batch G] [--passes P] [--runs R] [--json]\n"
             "  --batch G   superposed samples per pass (the trunk batch; a pass takes G*n images), default 16\n"
-            "  --passes P  passes per timed run, default 4; --runs R timed runs (median), default 7\n");
+            "  --passes P  passes per timed run, default 4; --runs R timed runs per n (median), default 9;\n"
+            "  after one warm-up run per n, the timed runs go round-robin over n\n");
     return rc;
 }
 
@@ -21,7 +22,7 @@ static int cmp_double(const void *a, const void *b) {
 
 int cmd_bench(int argc, char **argv) {
     const char *model = NULL, *nlist = NULL;
-    long groups = 16, passes = 4, runs = 7;
+    long groups = 16, passes = 4, runs = 9;
     int json = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -65,29 +66,29 @@ int cmd_bench(int argc, char **argv) {
         x[i] = (float)((seed >> 40) / 16777216.0 * 2 - 1);
     }
     double ips[MVK_MAX_N], med_ms[MVK_MAX_N];
-    double *t = malloc((size_t)runs * sizeof *t);
+    double *t = malloc((size_t)runs * nn * sizeof *t);
     if (!t) goto done;
-    for (int k = 0; k < nn; k++) {
-        int count = (int)(groups * ns[k] * passes);
-        /* Warm-up: plan creation, pipeline compilation, first-touch of memory. */
-        if ((s = mvk_model_run(m, ns[k], x, count, logits)) != MVK_OK) {
-            app_error("bench", "inference", s, ctx);
-            free(t);
-            goto done;
-        }
-        for (long r = 0; r < runs; r++) {
+    /* Warm-up of every n first (plan creation, pipeline compilation, first touch of memory), then
+     * the timed runs round-robin over n: on a shared machine the load drifts, and interleaving
+     * lets every n see the same drift, so the speed-ups of one run stay comparable. */
+    for (long r = -1; r < runs; r++) {
+        for (int k = 0; k < nn; k++) {
+            int count = (int)(groups * ns[k] * passes);
             double t0 = app_now();
             if ((s = mvk_model_run(m, ns[k], x, count, logits)) != MVK_OK) {
                 app_error("bench", "inference", s, ctx);
                 free(t);
                 goto done;
             }
-            t[r] = app_now() - t0;
+            if (r >= 0) t[k * runs + r] = app_now() - t0;
         }
-        qsort(t, (size_t)runs, sizeof *t, cmp_double);
-        double med = runs % 2 ? t[runs / 2] : 0.5 * (t[runs / 2 - 1] + t[runs / 2]);
+    }
+    for (int k = 0; k < nn; k++) {
+        double *tk = t + (size_t)k * runs;
+        qsort(tk, (size_t)runs, sizeof *tk, cmp_double);
+        double med = runs % 2 ? tk[runs / 2] : 0.5 * (tk[runs / 2 - 1] + tk[runs / 2]);
         med_ms[k] = med * 1e3;
-        ips[k] = count / med;
+        ips[k] = groups * ns[k] * passes / med;
     }
     free(t);
     double base = ips[0];

@@ -20,7 +20,7 @@ for m in "$BASE" "$MIMO"; do
         continue
     fi
     found=1
-    echo "$name: evaluating on the 10000 test images and benchmarking (median of 7 runs)..."
+    echo "$name: evaluating on the 10000 test images and benchmarking (median of 9 runs per n)..."
     "$MVK" eval "$m" --data "$DATA" --json > "$tmp/$name.eval.json"
     "$MVK" bench "$m" --json > "$tmp/$name.bench.json"
 done
