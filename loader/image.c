@@ -33,6 +33,27 @@ static const char *jpeg_check(const uint8_t *b, size_t n) {
     return NULL;
 }
 
+static uint32_t rd16(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8; }
+static uint32_t rd32(const uint8_t *p) { return rd16(p) | rd16(p + 2) << 16; }
+
+/* Returns NULL unless the file is a BMP or binary PNM too short for the pixels it declares. Those
+ * formats store pixels uncompressed, and stb reads past the end of a truncated file as zeros: a
+ * 2.4 KB BMP declaring 65564 x 2560 pixels made it allocate 500 MB and decode for seconds (found
+ * by fuzz_image). Compressed formats are bounded by the pixel limit in mvk_image_decode alone. */
+static const char *truncated_raw(const uint8_t *b, size_t n, int w, int h) {
+    if (n >= 30 && b[0] == 'B' && b[1] == 'M') {
+        uint32_t hsz = rd32(b + 14);
+        uint32_t bpp = hsz == 12 ? rd16(b + 24) : rd16(b + 28);
+        uint32_t comp = hsz >= 40 && n >= 34 ? rd32(b + 30) : 0;
+        uint64_t row = ((uint64_t)w * bpp + 31) / 32 * 4;
+        if ((comp == 0 || comp == 3) && (uint64_t)h * row > n) return "truncated BMP";
+    }
+    if (n >= 2 && b[0] == 'P' && (b[1] == '5' || b[1] == '6') &&
+        (uint64_t)w * h * (b[1] == '6' ? 3 : 1) > n)
+        return "truncated PNM";
+    return NULL;
+}
+
 mvk_status mvk_image_decode(const uint8_t *bytes, size_t size, int want, mvk_image *out, char *err,
                             size_t errsz) {
     memset(out, 0, sizeof *out);
@@ -46,9 +67,16 @@ mvk_status mvk_image_decode(const uint8_t *bytes, size_t size, int want, mvk_ima
         if (why) return snprintf(err, errsz, "corrupt JPEG: %s", why), MVK_ERR_FORMAT;
     }
     int w, h, c;
-    /* Refuse absurd sizes before decoding allocates for them. */
-    if (stbi_info_from_memory(bytes, (int)size, &w, &h, &c) && (int64_t)w * h > (1ll << 28))
-        return snprintf(err, errsz, "image of %d x %d pixels is too large", w, h), MVK_ERR_FORMAT;
+    /* Refuse absurd sizes before decoding allocates for them: 2^25 pixels is above 8K UHD. */
+    if (stbi_info_from_memory(bytes, (int)size, &w, &h, &c)) {
+        if ((int64_t)w * h > (1ll << 25))
+            return snprintf(err, errsz, "image of %d x %d pixels is too large (at most 2^25 pixels)", w, h),
+                   MVK_ERR_FORMAT;
+        const char *why = truncated_raw(bytes, size, w, h);
+        if (why)
+            return snprintf(err, errsz, "%s: it declares %d x %d pixels but holds %zu bytes", why, w, h, size),
+                   MVK_ERR_FORMAT;
+    }
     uint8_t *px = stbi_load_from_memory(bytes, (int)size, &w, &h, &c, want);
     if (!px) return snprintf(err, errsz, "cannot decode the image (%s)", stbi_failure_reason()), MVK_ERR_FORMAT;
     out->pixels = px;

@@ -108,12 +108,45 @@ static void test_jpeg_huffman_guard(void **s) {
     assert_int_equal(mvk_image_decode((const uint8_t *)"GIF8", 4, 1, &im, err, sizeof err), MVK_ERR_FORMAT);
 }
 
+/* A tiny BMP or PNM declaring many pixels must be refused before stb allocates for them (a 2.4 KB
+ * BMP of 65564 x 2560 pixels took 500 MB and seconds to decode; found by fuzz_image). */
+static void test_image_size_guards(void **s) {
+    (void)s;
+    uint8_t bmp[256] = {'B', 'M'};
+    bmp[10] = 54;                         /* pixel data offset */
+    bmp[14] = 40;                         /* BITMAPINFOHEADER */
+    bmp[18] = 0x1c, bmp[19] = 0x00, bmp[20] = 0x01; /* width 65564 */
+    bmp[22] = 0x00, bmp[23] = 0x0a;       /* height 2560 */
+    bmp[26] = 1;                          /* planes */
+    bmp[28] = 24;                         /* bits per pixel, BI_RGB */
+    mvk_image im;
+    char err[256];
+    assert_int_equal(mvk_image_decode(bmp, sizeof bmp, 1, &im, err, sizeof err), MVK_ERR_FORMAT);
+    assert_non_null(strstr(err, "too large"));
+    bmp[20] = 0x00, bmp[18] = 200, bmp[22] = 100, bmp[23] = 0; /* 200 x 100: 60 KB of pixels */
+    assert_int_equal(mvk_image_decode(bmp, sizeof bmp, 1, &im, err, sizeof err), MVK_ERR_FORMAT);
+    assert_non_null(strstr(err, "truncated BMP"));
+    const char pgm[] = "P5\n4000 3000\n255\n\x01\x02\x03";
+    assert_int_equal(mvk_image_decode((const uint8_t *)pgm, sizeof pgm - 1, 1, &im, err, sizeof err), MVK_ERR_FORMAT);
+    assert_non_null(strstr(err, "truncated PNM"));
+    /* Complete files of both kinds still decode. */
+    bmp[18] = 2, bmp[22] = 2;             /* 2 x 2, rows of 8 bytes */
+    assert_int_equal(mvk_image_decode(bmp, 54 + 16, 1, &im, err, sizeof err), MVK_OK);
+    assert_true(im.w == 2 && im.h == 2);
+    mvk_image_free(&im);
+    const char pgm2[] = "P5\n2 2\n255\n\x01\x02\x03\x04";
+    assert_int_equal(mvk_image_decode((const uint8_t *)pgm2, sizeof pgm2 - 1, 1, &im, err, sizeof err), MVK_OK);
+    assert_true(im.w == 2 && im.h == 2 && im.pixels[3] == 4);
+    mvk_image_free(&im);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_npy_roundtrip),
         cmocka_unit_test(test_npy_malformed),
         cmocka_unit_test(test_idx),
         cmocka_unit_test(test_jpeg_huffman_guard),
+        cmocka_unit_test(test_image_size_guards),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
