@@ -140,6 +140,28 @@ static void test_image_size_guards(void **s) {
     mvk_image_free(&im);
 }
 
+/* Inputs the fuzzer found in stb_image 2.27 itself, kept as seeds of fuzz_image: a JPEG whose
+ * entropy-coded data runs out mid-block (the unpatched bit reader shifted by 33: undefined
+ * behaviour, which the sanitizer build of this test turns into a failure) and the huge BMP. */
+static void test_image_fuzz_regressions(void **s) {
+    (void)s;
+    const char *names[] = {"regress-jpeg-out-of-bits.jpg", "regress-bmp-huge.bmp"};
+    const char *src = getenv("MIMOVK_SOURCE_DIR");
+    for (int i = 0; i < 2; i++) {
+        char path[1024], err[256];
+        snprintf(path, sizeof path, "%s/tests/fuzz/corpus/image/%s", src ? src : ".", names[i]);
+        uint8_t *bytes;
+        size_t size;
+        assert_int_equal(mvk_file_read(path, &bytes, &size, err, sizeof err), MVK_OK);
+        mvk_image im;
+        mvk_status st = mvk_image_decode(bytes, size, 1, &im, err, sizeof err);
+        if (st == MVK_OK) mvk_image_free(&im);
+        else assert_int_equal(st, MVK_ERR_FORMAT);
+        if (i == 1) assert_int_equal(st, MVK_ERR_FORMAT);
+        mvk_file_free(bytes);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_npy_roundtrip),
@@ -147,6 +169,7 @@ int main(void) {
         cmocka_unit_test(test_idx),
         cmocka_unit_test(test_jpeg_huffman_guard),
         cmocka_unit_test(test_image_size_guards),
+        cmocka_unit_test(test_image_fuzz_regressions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

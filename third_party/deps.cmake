@@ -68,6 +68,18 @@ add_custom_command(
   COMMENT "Patching a build-tree copy of vkFFT.h for C11 and glslang 12")
 add_custom_target(vkfft_header DEPENDS ${VKFFT_PATCHED_DIR}/vkFFT.h)
 
+# stb_image: a build-tree copy of Debian's header with bounds checks in the JPEG bit readers
+# (third_party/patch_stb_image.cmake); the library compiles its decoder from it.
+set(STB_PATCHED_DIR ${CMAKE_BINARY_DIR}/stb-patched)
+add_custom_command(
+  OUTPUT ${STB_PATCHED_DIR}/stb_image.h
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${STB_PATCHED_DIR}
+  COMMAND ${CMAKE_COMMAND} -DIN=${STB_INCLUDE_DIR}/stb_image.h -DOUT=${STB_PATCHED_DIR}/stb_image.h
+          -P ${CMAKE_CURRENT_LIST_DIR}/patch_stb_image.cmake
+  DEPENDS ${STB_INCLUDE_DIR}/stb_image.h ${CMAKE_CURRENT_LIST_DIR}/patch_stb_image.cmake
+  COMMENT "Patching a build-tree copy of stb_image.h (JPEG bit-reader bounds)")
+add_custom_target(stb_header DEPENDS ${STB_PATCHED_DIR}/stb_image.h)
+
 # mimovk-cam's window (optional): GLFW. Without it mimovk-cam is built headless only.
 pkg_check_modules(GLFW QUIET glfw3)
 if(GLFW_FOUND)

@@ -1,11 +1,8 @@
 /* libFuzzer: image decoding (stb_image) and the conversion to a model's input. */
 #include <stdlib.h>
 
-/* stb_image compiled here, from Debian's header, so the fuzzer instruments the decoder. */
-#define STB_IMAGE_IMPLEMENTATION
-#define STBI_NO_STDIO
-#include <stb_image.h>
-
+/* The decoder is the library's patched stb_image (third_party/stb_image_impl.c), built into
+ * mvk_fuzz_readers with the fuzzer's instrumentation. */
 #include "io.h"
 #include "model.h"
 
