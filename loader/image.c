@@ -36,11 +36,18 @@ static const char *jpeg_check(const uint8_t *b, size_t n) {
 static uint32_t rd16(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8; }
 static uint32_t rd32(const uint8_t *p) { return rd16(p) | rd16(p + 2) << 16; }
 
-/* Returns NULL unless the file is a BMP or binary PNM too short for the pixels it declares. Those
- * formats store pixels uncompressed, and stb reads past the end of a truncated file as zeros: a
- * 2.4 KB BMP declaring 65564 x 2560 pixels made it allocate 500 MB and decode for seconds (found
- * by fuzz_image). Compressed formats are bounded by the pixel limit in mvk_image_decode alone. */
-static const char *truncated_raw(const uint8_t *b, size_t n, int w, int h) {
+/* Returns NULL unless the file is too short for the pixels it declares, else the reason. BMP and
+ * binary PNM store pixels uncompressed, and stb reads past the end of a truncated file as zeros:
+ * a 2.4 KB BMP declaring 65564 x 2560 pixels made it allocate 500 MB and decode for seconds
+ * (found by fuzz_image). A JPEG codes at least one bit per 8 x 8 block of its full-resolution
+ * component (the DC difference of a baseline block, or of a progressive DC scan, is a Huffman
+ * code of one bit or more; stb decodes no arithmetic coding), so a complete JPEG holds at least
+ * one byte per 512 pixels; a shorter one is truncated, and stb would decode all the missing
+ * blocks as grey (a 1 KB JPEG declaring 4096 x 4096 pixels became 16 MB; grown fuzz corpora fill up
+ * with such files and slow fuzz_image to 30 inputs/s). PNG and the rest are bounded by the pixel
+ * limit in mvk_image_decode alone. */
+static const char *truncated(const uint8_t *b, size_t n, int jpeg, int w, int h) {
+    if (jpeg && (uint64_t)((w + 7) / 8) * (uint64_t)((h + 7) / 8) > 8 * (uint64_t)n) return "truncated JPEG";
     if (n >= 30 && b[0] == 'B' && b[1] == 'M') {
         uint32_t hsz = rd32(b + 14);
         uint32_t bpp = hsz == 12 ? rd16(b + 24) : rd16(b + 28);
@@ -62,7 +69,8 @@ mvk_status mvk_image_decode(const uint8_t *bytes, size_t size, int want, mvk_ima
     /* stb takes a file as JPEG when it starts with FF, any further FF fill bytes, then D8. */
     size_t k = 0;
     while (k < size && bytes[k] == 0xff) k++;
-    if (k >= 1 && k < size && bytes[k] == 0xd8) {
+    int jpeg = k >= 1 && k < size && bytes[k] == 0xd8;
+    if (jpeg) {
         const char *why = jpeg_check(bytes, size);
         if (why) return snprintf(err, errsz, "corrupt JPEG: %s", why), MVK_ERR_FORMAT;
     }
@@ -72,7 +80,7 @@ mvk_status mvk_image_decode(const uint8_t *bytes, size_t size, int want, mvk_ima
         if ((int64_t)w * h > (1ll << 25))
             return snprintf(err, errsz, "image of %d x %d pixels is too large (at most 2^25 pixels)", w, h),
                    MVK_ERR_FORMAT;
-        const char *why = truncated_raw(bytes, size, w, h);
+        const char *why = truncated(bytes, size, jpeg, w, h);
         if (why)
             return snprintf(err, errsz, "%s: it declares %d x %d pixels but holds %zu bytes", why, w, h, size),
                    MVK_ERR_FORMAT;

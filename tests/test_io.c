@@ -7,6 +7,14 @@
 
 #include "io.h"
 
+#include <stb_image_write.h>
+
+/* An in-memory file for stbi_write_*_to_func. */
+typedef struct {
+    uint8_t b[1 << 16];
+    size_t n;
+} membuf;
+
 static void test_npy_roundtrip(void **s) {
     (void)s;
     char path[64], err[256];
@@ -140,6 +148,50 @@ static void test_image_size_guards(void **s) {
     mvk_image_free(&im);
 }
 
+static void append(void *ctx, void *data, int size) {
+    membuf *f = ctx;
+    if (f->n + (size_t)size <= sizeof f->b) memcpy(f->b + f->n, data, (size_t)size);
+    f->n += (size_t)size;
+}
+
+/* A JPEG holds at least one bit per 8 x 8 block: one declaring far more pixels than its bytes can
+ * code is truncated and refused, while a legitimately tiny one (a flat 1024 x 1024 image in
+ * 17 KB, 8 times the bound) still decodes. */
+static void test_jpeg_truncation_guard(void **s) {
+    (void)s;
+    const char *src = getenv("MIMOVK_SOURCE_DIR");
+    char path[1024], err[256];
+    snprintf(path, sizeof path, "%s/tests/fuzz/corpus/image/gray28.jpg", src ? src : ".");
+    uint8_t *bytes;
+    size_t size;
+    assert_int_equal(mvk_file_read(path, &bytes, &size, err, sizeof err), MVK_OK);
+    mvk_image im;
+    assert_int_equal(mvk_image_decode(bytes, size, 1, &im, err, sizeof err), MVK_OK);
+    mvk_image_free(&im);
+    size_t sof = 2;
+    while (sof + 9 < size && !(bytes[sof] == 0xff && bytes[sof + 1] == 0xc0)) sof++;
+    assert_true(sof + 9 < size);
+    bytes[sof + 5] = 0x10, bytes[sof + 6] = 0x00; /* height 4096 */
+    bytes[sof + 7] = 0x10, bytes[sof + 8] = 0x00; /* width 4096 */
+    assert_int_equal(mvk_image_decode(bytes, size, 1, &im, err, sizeof err), MVK_ERR_FORMAT);
+    assert_non_null(strstr(err, "truncated JPEG"));
+    assert_non_null(strstr(err, "4096 x 4096"));
+    mvk_file_free(bytes);
+
+    static membuf f;
+    enum { W = 1024 };
+    uint8_t *flat = malloc(W * W);
+    assert_non_null(flat);
+    memset(flat, 77, W * W);
+    assert_true(stbi_write_jpg_to_func(append, &f, W, W, 1, flat, 90));
+    free(flat);
+    print_message("flat %d x %d JPEG: %zu bytes\n", W, W, f.n);
+    assert_true(f.n <= sizeof f.b && f.n < W * W / 32);
+    assert_int_equal(mvk_image_decode(f.b, f.n, 1, &im, err, sizeof err), MVK_OK);
+    assert_true(im.w == W && im.h == W && abs(im.pixels[W * W / 2 + 3] - 77) <= 2);
+    mvk_image_free(&im);
+}
+
 /* Inputs the fuzzer found in stb_image 2.27 itself, kept as seeds of fuzz_image: a JPEG whose
  * entropy-coded data runs out mid-block (the unpatched bit reader shifted by 33: undefined
  * behaviour, which the sanitizer build of this test turns into a failure) and the huge BMP. */
@@ -169,6 +221,7 @@ int main(void) {
         cmocka_unit_test(test_idx),
         cmocka_unit_test(test_jpeg_huffman_guard),
         cmocka_unit_test(test_image_size_guards),
+        cmocka_unit_test(test_jpeg_truncation_guard),
         cmocka_unit_test(test_image_fuzz_regressions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
