@@ -12,6 +12,8 @@ import os
 import subprocess
 import sys
 
+from common import require_device
+
 MVK, SRC = sys.argv[1], sys.argv[2]
 DATA = "/usr/share/datasets/fashion-mnist"
 FLOORS = {  # accuracy floors per n
@@ -20,9 +22,7 @@ FLOORS = {  # accuracy floors per n
 }
 ENV = dict(os.environ, MIMOVK_VALIDATION="1")
 
-if subprocess.run([MVK, "devices"], capture_output=True, env=ENV).returncode != 0:
-    print("no Vulkan device" + (" (CI=true: failing)" if os.environ.get("CI") == "true" else ": skipped"))
-    sys.exit(1 if os.environ.get("CI") == "true" else 77)
+require_device(MVK, ENV)
 
 failures = []
 for name, floors in FLOORS.items():
