@@ -294,7 +294,7 @@ static void v4l2_close(cam_source *s) {
 static bool image_name(const char *n) {
     const char *dot = strrchr(n, '.');
     if (!dot || n[0] == '.') return false;
-    static const char *ext[] = {".png", ".jpg", ".jpeg", ".bmp", ".pgm", ".ppm", ".pnm", ".tga", ".gif"};
+    static const char *ext[] = {".png", ".jpg", ".jpeg", ".bmp", ".pgm", ".ppm", ".pnm"};
     for (size_t i = 0; i < sizeof ext / sizeof *ext; i++)
         if (!strcasecmp(dot, ext[i])) return true;
     return false;
@@ -320,7 +320,7 @@ static bool dir_open(cam_source *s, const char *path, char *err, size_t errsz) {
     }
     closedir(d);
     if (!s->nnames)
-        return snprintf(err, errsz, "%s: no images (PNG, JPEG, BMP, PGM/PPM, TGA, GIF) in this directory", path), false;
+        return snprintf(err, errsz, "%s: no images (PNG, JPEG, BMP, PGM/PPM) in this directory", path), false;
     qsort(s->names, (size_t)s->nnames, sizeof *s->names, cmp_names);
     snprintf(s->desc, sizeof s->desc, "directory %s (%d images)", path, s->nnames);
     return true;
