@@ -196,7 +196,8 @@ static void test_jpeg_truncation_guard(void **s) {
  * entropy-coded data runs out mid-block (the unpatched bit reader shifted by 33: undefined
  * behaviour, which the sanitizer build of this test turns into a failure), and three small files
  * declaring huge images that stb decoded as zeros for seconds: a BMP, a BMP with a compression
- * value stb reads as raw, and a 20-byte TGA (a format no longer compiled in). */
+ * value stb reads as raw, and a 20-byte TGA (a format no longer compiled in); and a 61-byte PNG
+ * whose IDAT chunk declares 1.2 GB, for which stb allocated 2 GB. */
 static void test_image_fuzz_regressions(void **s) {
     (void)s;
     const struct { const char *name, *why; } cases[] = {
@@ -204,6 +205,7 @@ static void test_image_fuzz_regressions(void **s) {
         {"regress-bmp-huge.bmp", "too large"},
         {"regress-bmp-odd-compression.bmp", "truncated BMP"},
         {"regress-tga-huge.tga", "cannot decode"},
+        {"regress-png-huge-chunk.png", "runs past the end"},
     };
     const char *src = getenv("MIMOVK_SOURCE_DIR");
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
