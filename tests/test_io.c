@@ -197,7 +197,8 @@ static void test_jpeg_truncation_guard(void **s) {
  * behaviour, which the sanitizer build of this test turns into a failure), and three small files
  * declaring huge images that stb decoded as zeros for seconds: a BMP, a BMP with a compression
  * value stb reads as raw, and a 20-byte TGA (a format no longer compiled in); and a 61-byte PNG
- * whose IDAT chunk declares 1.2 GB, for which stb allocated 2 GB. */
+ * whose IDAT chunk declares 1.2 GB, for which stb allocated 2 GB; and a PPM whose width has 113
+ * digits (stb's header parser overflowed int: undefined behaviour). */
 static void test_image_fuzz_regressions(void **s) {
     (void)s;
     const struct { const char *name, *why; } cases[] = {
@@ -206,6 +207,7 @@ static void test_image_fuzz_regressions(void **s) {
         {"regress-bmp-odd-compression.bmp", "truncated BMP"},
         {"regress-tga-huge.tga", "cannot decode"},
         {"regress-png-huge-chunk.png", "runs past the end"},
+        {"regress-pnm-int-overflow.ppm", "too large"},
     };
     const char *src = getenv("MIMOVK_SOURCE_DIR");
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
