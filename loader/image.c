@@ -5,6 +5,7 @@
  * file writes out of bounds (found by tests/fuzz/fuzz_image; upstream 2.28 added the check).
  * We walk the JPEG's marker segments first and refuse such tables ourselves. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <stb_image.h>
@@ -52,8 +53,10 @@ static const char *png_check(const uint8_t *b, size_t n, char *why, size_t whysz
     return NULL;
 }
 
-static uint32_t rd16(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8; }
-static uint32_t rd32(const uint8_t *p) { return rd16(p) | rd16(p + 2) << 16; }
+/* Little-endian fields read as stb reads them: bytes past the end of the file are zeros. */
+static uint32_t rd8(const uint8_t *b, size_t n, size_t i) { return i < n ? b[i] : 0; }
+static uint32_t rd16(const uint8_t *b, size_t n, size_t i) { return rd8(b, n, i) | rd8(b, n, i + 1) << 8; }
+static uint32_t rd32(const uint8_t *b, size_t n, size_t i) { return rd16(b, n, i) | rd16(b, n, i + 2) << 16; }
 
 /* Returns NULL unless the file is too short for the pixels it declares, else the reason. BMP and
  * binary PNM store pixels uncompressed, and stb reads past the end of a truncated file as zeros:
@@ -66,18 +69,20 @@ static uint32_t rd32(const uint8_t *p) { return rd16(p) | rd16(p + 2) << 16; }
  * with such files and slow fuzz_image to 30 inputs/s). PNG is bounded by its zlib data (stb fails on
  * a truncated stream) and the pixel limit in mvk_image_decode. stb is built with these four
  * formats only (third_party/stb_image_impl.c). */
-static const char *truncated(const uint8_t *b, size_t n, int jpeg, int w, int h) {
-    if (jpeg && (uint64_t)((w + 7) / 8) * (uint64_t)((h + 7) / 8) > 8 * (uint64_t)n) return "truncated JPEG";
-    if (n >= 30 && b[0] == 'B' && b[1] == 'M') {
-        uint32_t hsz = rd32(b + 14);
-        uint32_t bpp = hsz == 12 ? rd16(b + 24) : rd16(b + 28);
+static const char *truncated(const uint8_t *b, size_t n, int jpeg, uint64_t w, uint64_t h) {
+    if (jpeg && (w + 7) / 8 * ((h + 7) / 8) > 8 * (uint64_t)n) return "truncated JPEG";
+    /* Even a header cut short counts: stb reads its missing fields as zeros (a 29-byte BMP
+     * declaring 37 x 16777204 pixels decoded until the fuzzer's 10 s timeout). */
+    if (n >= 2 && b[0] == 'B' && b[1] == 'M') {
+        uint32_t hsz = rd32(b, n, 14);
+        uint32_t bpp = hsz == 12 ? rd16(b, n, 24) : rd16(b, n, 28);
         uint64_t row = ((uint64_t)w * bpp + 31) / 32 * 4;
         /* stb refuses RLE BMPs and reads every other compression value as raw pixels (a 67-byte
          * file with compression 3663790081 and 28 x 1048604 pixels was decoded; fuzz_image). */
         if ((uint64_t)h * row > n) return "truncated BMP";
     }
     if (n >= 2 && b[0] == 'P' && (b[1] == '5' || b[1] == '6') &&
-        (uint64_t)w * h * (b[1] == '6' ? 3 : 1) > n)
+        w * h * (b[1] == '6' ? 3 : 1) > n)
         return "truncated PNM";
     return NULL;
 }
@@ -99,16 +104,19 @@ mvk_status mvk_image_decode(const uint8_t *bytes, size_t size, int want, mvk_ima
     const char *why_p = png_check(bytes, size, why_png, sizeof why_png);
     if (why_p) return snprintf(err, errsz, "corrupt PNG: %s", why_p), MVK_ERR_FORMAT;
     int w, h, c;
-    /* Refuse absurd sizes before decoding allocates for them: 2^25 pixels is above 8K UHD. */
-    if (stbi_info_from_memory(bytes, (int)size, &w, &h, &c)) {
-        if ((int64_t)w * h > (1ll << 25))
-            return snprintf(err, errsz, "image of %d x %d pixels is too large (at most 2^25 pixels)", w, h),
-                   MVK_ERR_FORMAT;
-        const char *why = truncated(bytes, size, jpeg, w, h);
-        if (why)
-            return snprintf(err, errsz, "%s: it declares %d x %d pixels but holds %zu bytes", why, w, h, size),
-                   MVK_ERR_FORMAT;
-    }
+    /* Refuse absurd sizes before decoding allocates for them: 2^25 pixels is above 8K UHD. A file
+     * whose header stb cannot read is refused here too, so no decode runs without these checks. */
+    if (!stbi_info_from_memory(bytes, (int)size, &w, &h, &c))
+        return snprintf(err, errsz, "cannot decode the image (%s)", stbi_failure_reason()), MVK_ERR_FORMAT;
+    /* A BMP's height is negative when its rows run top down; stb reports it as stored. */
+    uint64_t aw = (uint64_t)llabs(w), ah = (uint64_t)llabs(h);
+    if (aw * ah > (1ull << 25))
+        return snprintf(err, errsz, "image of %llu x %llu pixels is too large (at most 2^25 pixels)",
+                        (unsigned long long)aw, (unsigned long long)ah), MVK_ERR_FORMAT;
+    const char *why = truncated(bytes, size, jpeg, aw, ah);
+    if (why)
+        return snprintf(err, errsz, "%s: it declares %llu x %llu pixels but holds %zu bytes", why,
+                        (unsigned long long)aw, (unsigned long long)ah, size), MVK_ERR_FORMAT;
     uint8_t *px = stbi_load_from_memory(bytes, (int)size, &w, &h, &c, want);
     if (!px) return snprintf(err, errsz, "cannot decode the image (%s)", stbi_failure_reason()), MVK_ERR_FORMAT;
     out->pixels = px;
