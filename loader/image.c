@@ -110,6 +110,10 @@ mvk_status mvk_image_decode(const uint8_t *bytes, size_t size, int want, mvk_ima
         return snprintf(err, errsz, "cannot decode the image (%s)", stbi_failure_reason()), MVK_ERR_FORMAT;
     /* A BMP's height is negative when its rows run top down; stb reports it as stored. */
     uint64_t aw = (uint64_t)llabs(w), ah = (uint64_t)llabs(h);
+    /* stb walks the rows of a BMP even when they are empty: 16 M rows of width 0 took 0.35 s. */
+    if (!aw || !ah)
+        return snprintf(err, errsz, "image of %llu x %llu pixels is empty", (unsigned long long)aw,
+                        (unsigned long long)ah), MVK_ERR_FORMAT;
     if (aw * ah > (1ull << 25))
         return snprintf(err, errsz, "image of %llu x %llu pixels is too large (at most 2^25 pixels)",
                         (unsigned long long)aw, (unsigned long long)ah), MVK_ERR_FORMAT;

@@ -199,7 +199,8 @@ static void test_jpeg_truncation_guard(void **s) {
  * value stb reads as raw, and a 20-byte TGA (a format no longer compiled in); and a 61-byte PNG
  * whose IDAT chunk declares 1.2 GB, for which stb allocated 2 GB; and a PPM whose width has 113
  * digits (stb's header parser overflowed int: undefined behaviour); and a 29-byte BMP whose
- * header stops short of its bit depth, with a top-down height of 16777204 rows. */
+ * header stops short of its bit depth, with a top-down height of 16777204 rows; and a BMP of
+ * 16 M rows of width 0. */
 static void test_image_fuzz_regressions(void **s) {
     (void)s;
     const struct { const char *name, *why; } cases[] = {
@@ -210,6 +211,7 @@ static void test_image_fuzz_regressions(void **s) {
         {"regress-png-huge-chunk.png", "runs past the end"},
         {"regress-pnm-int-overflow.ppm", "too large"},
         {"regress-bmp-short-header.bmp", "too large"},
+        {"regress-bmp-zero-width.bmp", "is empty"},
     };
     const char *src = getenv("MIMOVK_SOURCE_DIR");
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
