@@ -15,6 +15,14 @@ typedef struct {
     size_t n;
 } membuf;
 
+/* Reads a file of the image fuzz corpus (tests/fuzz/corpus/image) into memory. */
+static void read_seed(const char *name, uint8_t **bytes, size_t *size) {
+    const char *src = getenv("MIMOVK_SOURCE_DIR");
+    char path[1024], err[256];
+    snprintf(path, sizeof path, "%s/tests/fuzz/corpus/image/%s", src ? src : ".", name);
+    assert_int_equal(mvk_file_read(path, bytes, size, err, sizeof err), MVK_OK);
+}
+
 static void test_npy_roundtrip(void **s) {
     (void)s;
     char path[64], err[256];
@@ -102,12 +110,9 @@ static void test_jpeg_huffman_guard(void **s) {
     assert_int_equal(mvk_image_decode(cut, sizeof cut, 1, &im, err, sizeof err), MVK_ERR_FORMAT);
     assert_non_null(strstr(err, "256"));
     /* A real PNG decodes. */
-    const char *src = getenv("MIMOVK_SOURCE_DIR");
-    char path[1024];
-    snprintf(path, sizeof path, "%s/tests/fuzz/corpus/image/gray28.png", src ? src : ".");
     uint8_t *bytes;
     size_t size;
-    assert_int_equal(mvk_file_read(path, &bytes, &size, err, sizeof err), MVK_OK);
+    read_seed("gray28.png", &bytes, &size);
     assert_int_equal(mvk_image_decode(bytes, size, 1, &im, err, sizeof err), MVK_OK);
     assert_int_equal(im.w, 28);
     assert_int_equal(im.c, 1);
@@ -159,12 +164,10 @@ static void append(void *ctx, void *data, int size) {
  * 17 KB, 8 times the bound) still decodes. */
 static void test_jpeg_truncation_guard(void **s) {
     (void)s;
-    const char *src = getenv("MIMOVK_SOURCE_DIR");
-    char path[1024], err[256];
-    snprintf(path, sizeof path, "%s/tests/fuzz/corpus/image/gray28.jpg", src ? src : ".");
+    char err[256];
     uint8_t *bytes;
     size_t size;
-    assert_int_equal(mvk_file_read(path, &bytes, &size, err, sizeof err), MVK_OK);
+    read_seed("gray28.jpg", &bytes, &size);
     mvk_image im;
     assert_int_equal(mvk_image_decode(bytes, size, 1, &im, err, sizeof err), MVK_OK);
     mvk_image_free(&im);
@@ -213,13 +216,11 @@ static void test_image_fuzz_regressions(void **s) {
         {"regress-bmp-short-header.bmp", "too large"},
         {"regress-bmp-zero-width.bmp", "is empty"},
     };
-    const char *src = getenv("MIMOVK_SOURCE_DIR");
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        char path[1024], err[256];
-        snprintf(path, sizeof path, "%s/tests/fuzz/corpus/image/%s", src ? src : ".", cases[i].name);
+        char err[256];
         uint8_t *bytes;
         size_t size;
-        assert_int_equal(mvk_file_read(path, &bytes, &size, err, sizeof err), MVK_OK);
+        read_seed(cases[i].name, &bytes, &size);
         mvk_image im;
         mvk_status st = mvk_image_decode(bytes, size, 1, &im, err, sizeof err);
         if (st == MVK_OK) mvk_image_free(&im);
